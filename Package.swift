@@ -1,0 +1,136 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// One package: a library target per component, thin executables per process.
+// Generated protobuf/gRPC code lives in its own target (MMOContracts) so edits elsewhere
+// never recompile it.
+
+let grpc: [Target.Dependency] = [
+    .product(name: "GRPCCore", package: "grpc-swift-2"),
+    .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+]
+
+let observability: [Target.Dependency] = [
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "Metrics", package: "swift-metrics"),
+]
+
+let package = Package(
+    name: "mmo",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mmo", targets: ["mmo"]),
+        .executable(name: "mmo-bot", targets: ["mmo-bot"]),
+        .executable(name: "auth-service", targets: ["auth-service"]),
+        .executable(name: "character-service", targets: ["character-service"]),
+        .executable(name: "database-service", targets: ["database-service"]),
+        .executable(name: "packet-service", targets: ["packet-service"]),
+        .executable(name: "world-service", targets: ["world-service"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+        .package(
+            url: "https://github.com/apple/swift-configuration.git", from: "1.4.0",
+            traits: [.defaults, "CommandLineArguments"]),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: shared libraries
+        .target(
+            name: "MMOUtils",
+            dependencies: [
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .target(name: "MMOContracts", dependencies: grpc + [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "MMOProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(
+            name: "MMORedis",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: services
+        .target(
+            name: "DatabaseService",
+            dependencies: ["MMOContracts", "MMORedis",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ] + grpc + observability
+        ),
+        .target(
+            name: "AuthService",
+            dependencies: ["MMOContracts", .product(name: "Crypto", package: "swift-crypto")] + grpc + observability
+        ),
+        .target(name: "CharacterService", dependencies: ["MMOContracts"] + grpc + observability),
+        .target(name: "WorldService", dependencies: ["MMOContracts", "MMOProtocol"] + grpc + observability),
+        .target(
+            name: "PacketService",
+            dependencies: ["MMOContracts", "MMOProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ] + grpc + observability
+        ),
+        .target(
+            name: "MMOClient",
+            dependencies: ["MMOProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "MMOServer",
+            dependencies: ["MMOUtils", "MMOContracts", "DatabaseService", "AuthService",
+                           "CharacterService", "WorldService", "PacketService"]
+        ),
+
+        // MARK: executables (thin: read config, build, run)
+        .executableTarget(name: "mmo", dependencies: ["MMOServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "mmo-bot", dependencies: ["MMOClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "auth-service", dependencies: ["MMOServer"]),
+        .executableTarget(name: "character-service", dependencies: ["MMOServer"]),
+        .executableTarget(name: "database-service", dependencies: ["MMOServer"]),
+        .executableTarget(name: "packet-service", dependencies: ["MMOServer"]),
+        .executableTarget(name: "world-service", dependencies: ["MMOServer"]),
+
+        // MARK: tests
+        .testTarget(name: "MMOProtocolTests", dependencies: ["MMOProtocol", .product(name: "NIOTestUtils", package: "swift-nio")]),
+        .testTarget(name: "MMORedisTests", dependencies: ["MMORedis"]),
+        .testTarget(name: "MMOUtilsTests", dependencies: ["MMOUtils"]),
+        .testTarget(name: "DatabaseServiceTests", dependencies: ["DatabaseService", .product(name: "GRPCInProcessTransport", package: "grpc-swift-2")]),
+        .testTarget(name: "AuthServiceTests", dependencies: ["AuthService", "DatabaseService"]),
+        .testTarget(name: "CharacterServiceTests", dependencies: ["CharacterService", "DatabaseService"]),
+        .testTarget(name: "WorldServiceTests", dependencies: ["WorldService", .product(name: "GRPCInProcessTransport", package: "grpc-swift-2")]),
+        .testTarget(name: "PacketServiceTests", dependencies: ["PacketService", "MMOClient", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "GRPCInProcessTransport", package: "grpc-swift-2")]),
+        .testTarget(name: "MMOClientTests", dependencies: ["MMOClient", "MMOProtocol", .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "EndToEndTests", dependencies: ["MMOServer", "MMOClient"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,210 @@
+import NIOCore
+
+/// A character as shown on the character-select screen.
+public struct CharacterSummary: Sendable, Equatable {
+    public var id: UInt64
+    public var name: String
+    public var classId: UInt8
+    public var appearance: UInt32
+    public var level: UInt16
+    public var zoneId: UInt32
+    public var x: Float
+    public var y: Float
+
+    public init(id: UInt64, name: String, classId: UInt8, appearance: UInt32, level: UInt16, zoneId: UInt32, x: Float, y: Float) {
+        self.id = id
+        self.name = name
+        self.classId = classId
+        self.appearance = appearance
+        self.level = level
+        self.zoneId = zoneId
+        self.x = x
+        self.y = y
+    }
+
+    func encode(into b: inout ByteBuffer) {
+        b.writeInteger(id)
+        b.writeWireString(name)
+        b.writeInteger(classId)
+        b.writeInteger(appearance)
+        b.writeInteger(level)
+        b.writeInteger(zoneId)
+        b.writeWireFloat(x)
+        b.writeWireFloat(y)
+    }
+
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> CharacterSummary {
+        let id = try r.u64()
+        let name = try r.string(maxBytes: ProtocolLimits.maxCharacterNameBytes)
+        let classId = try r.u8()
+        let appearance = try r.u32()
+        let level = try r.u16()
+        let zoneId = try r.u32()
+        let x = try r.f32()
+        let y = try r.f32()
+        return CharacterSummary(id: id, name: name, classId: classId, appearance: appearance, level: level, zoneId: zoneId, x: x, y: y)
+    }
+}
+
+/// The result of ENTER_WORLD when it succeeds.
+public struct WorldEntry: Sendable, Equatable {
+    public var entityId: UInt64
+    public var zoneId: UInt32
+    public var x: Float
+    public var y: Float
+    public var tickRateHz: UInt16
+    public init(entityId: UInt64, zoneId: UInt32, x: Float, y: Float, tickRateHz: UInt16) {
+        self.entityId = entityId
+        self.zoneId = zoneId
+        self.x = x
+        self.y = y
+        self.tickRateHz = tickRateHz
+    }
+}
+
+/// Everything a server may send. See docs/protocol.md.
+public enum ServerMessage: Sendable, Equatable {
+    case helloAck(version: UInt16, maxClientFrame: UInt32)
+    case pong(nonce: UInt32)
+    /// Sent right before the server closes the connection.
+    case disconnect(code: ResultCode, message: String)
+    /// A request was refused; the connection stays open.
+    case error(requestOpcode: UInt16, code: ResultCode)
+    case loginResult(code: ResultCode, accountId: String, displayName: String)
+    case characterListResult(code: ResultCode, maxCharacters: UInt8, characters: [CharacterSummary])
+    /// `detail` is a human-readable reason (e.g. which name rule failed), safe to show.
+    case characterCreateResult(code: ResultCode, character: CharacterSummary?, detail: String)
+    case characterDeleteResult(code: ResultCode, characterId: UInt64)
+    case enterWorldResult(code: ResultCode, entry: WorldEntry?)
+    case worldUpdate(tick: UInt64, events: [WorldEvent])
+    case leftWorld(code: ResultCode)
+
+    public var opcode: Opcode {
+        switch self {
+        case .helloAck: .helloAck
+        case .pong: .pong
+        case .disconnect: .disconnect
+        case .error: .error
+        case .loginResult: .loginResult
+        case .characterListResult: .characterListResult
+        case .characterCreateResult: .characterCreateResult
+        case .characterDeleteResult: .characterDeleteResult
+        case .enterWorldResult: .enterWorldResult
+        case .worldUpdate: .worldUpdate
+        case .leftWorld: .leftWorld
+        }
+    }
+
+    /// Appends this message as one complete frame.
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeFrame(opcode: opcode) { b in
+            switch self {
+            case .helloAck(let version, let maxClientFrame):
+                b.writeInteger(version)
+                b.writeInteger(maxClientFrame)
+            case .pong(let nonce): b.writeInteger(nonce)
+            case .disconnect(let code, let message):
+                b.writeInteger(code.rawValue)
+                b.writeWireString(message.truncatedUTF8(maxBytes: ProtocolLimits.maxMessageBytes))
+            case .error(let op, let code):
+                b.writeInteger(op)
+                b.writeInteger(code.rawValue)
+            case .loginResult(let code, let accountId, let displayName):
+                b.writeInteger(code.rawValue)
+                b.writeWireString(accountId)
+                b.writeWireString(displayName)
+            case .characterListResult(let code, let max, let characters):
+                b.writeInteger(code.rawValue)
+                b.writeInteger(max)
+                b.writeInteger(UInt8(clamping: characters.count))
+                for c in characters.prefix(Int(UInt8.max)) { c.encode(into: &b) }
+            case .characterCreateResult(let code, let character, let detail):
+                b.writeInteger(code.rawValue)
+                if let character {
+                    b.writeInteger(UInt8(1))
+                    character.encode(into: &b)
+                } else {
+                    b.writeInteger(UInt8(0))
+                }
+                b.writeWireString(detail.truncatedUTF8(maxBytes: ProtocolLimits.maxMessageBytes))
+            case .characterDeleteResult(let code, let id):
+                b.writeInteger(code.rawValue)
+                b.writeInteger(id)
+            case .enterWorldResult(let code, let entry):
+                b.writeInteger(code.rawValue)
+                let e = entry ?? WorldEntry(entityId: 0, zoneId: 0, x: 0, y: 0, tickRateHz: 0)
+                b.writeInteger(e.entityId)
+                b.writeInteger(e.zoneId)
+                b.writeWireFloat(e.x)
+                b.writeWireFloat(e.y)
+                b.writeInteger(e.tickRateHz)
+            case .worldUpdate(let tick, let events):
+                b.writeInteger(tick)
+                b.writeInteger(UInt16(events.count))
+                for e in events { e.encode(into: &b) }
+            case .leftWorld(let code):
+                b.writeInteger(code.rawValue)
+            }
+        }
+    }
+
+    /// Decodes a server frame (used by the client SDK and tests).
+    public static func decode(_ frame: Frame) throws(ProtocolError) -> ServerMessage {
+        guard let opcode = Opcode(rawValue: frame.opcode), !opcode.isClientOpcode else {
+            throw .unknownOpcode(frame.opcode)
+        }
+        var r = WireReader(frame.body, opcode: frame.opcode)
+        let message: ServerMessage
+        switch opcode {
+        case .helloAck:
+            let version = try r.u16()
+            message = .helloAck(version: version, maxClientFrame: try r.u32())
+        case .pong: message = .pong(nonce: try r.u32())
+        case .disconnect:
+            let code = ResultCode(rawValue: try r.u16())
+            message = .disconnect(code: code, message: try r.string(maxBytes: ProtocolLimits.maxMessageBytes))
+        case .error:
+            let op = try r.u16()
+            message = .error(requestOpcode: op, code: ResultCode(rawValue: try r.u16()))
+        case .loginResult:
+            let code = ResultCode(rawValue: try r.u16())
+            let accountId = try r.string(maxBytes: ProtocolLimits.maxMessageBytes)
+            let displayName = try r.string(maxBytes: ProtocolLimits.maxMessageBytes)
+            message = .loginResult(code: code, accountId: accountId, displayName: displayName)
+        case .characterListResult:
+            let code = ResultCode(rawValue: try r.u16())
+            let max = try r.u8()
+            let count = try r.u8()
+            var characters: [CharacterSummary] = []
+            characters.reserveCapacity(Int(count))
+            for _ in 0..<count { characters.append(try CharacterSummary.decode(&r)) }
+            message = .characterListResult(code: code, maxCharacters: max, characters: characters)
+        case .characterCreateResult:
+            let code = ResultCode(rawValue: try r.u16())
+            let has = try r.u8()
+            let character: CharacterSummary? = has == 1 ? try CharacterSummary.decode(&r) : nil
+            guard has <= 1 else { throw r.malformed("bad presence flag") }
+            message = .characterCreateResult(code: code, character: character, detail: try r.string(maxBytes: ProtocolLimits.maxMessageBytes))
+        case .characterDeleteResult:
+            let code = ResultCode(rawValue: try r.u16())
+            message = .characterDeleteResult(code: code, characterId: try r.u64())
+        case .enterWorldResult:
+            let code = ResultCode(rawValue: try r.u16())
+            let entry = WorldEntry(entityId: try r.u64(), zoneId: try r.u32(), x: try r.f32(), y: try r.f32(), tickRateHz: try r.u16())
+            message = .enterWorldResult(code: code, entry: code == .ok ? entry : nil)
+        case .worldUpdate:
+            let tick = try r.u64()
+            let count = try r.u16()
+            var events: [WorldEvent] = []
+            events.reserveCapacity(Int(count))
+            for _ in 0..<count { events.append(try WorldEvent.decode(&r)) }
+            message = .worldUpdate(tick: tick, events: events)
+        case .leftWorld:
+            message = .leftWorld(code: ResultCode(rawValue: try r.u16()))
+        default:
+            throw .unknownOpcode(frame.opcode)
+        }
+        try r.finish()
+        return message
+    }
+}
