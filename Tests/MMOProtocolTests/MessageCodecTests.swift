@@ -1,0 +1,119 @@
+import NIOCore
+import Testing
+@testable import MMOProtocol
+
+@Suite struct MessageCodecTests {
+    func roundTrip(_ message: ClientMessage) throws -> ClientMessage {
+        var buffer = ByteBuffer()
+        message.encode(into: &buffer)
+        let frame = try #require(try FrameParser(maxFrameSize: 4096).parse(&buffer))
+        #expect(buffer.readableBytes == 0)
+        return try ClientMessage.decode(frame)
+    }
+
+    func roundTrip(_ message: ServerMessage) throws -> ServerMessage {
+        var buffer = ByteBuffer()
+        message.encode(into: &buffer)
+        let frame = try #require(try FrameParser(maxFrameSize: ProtocolLimits.maxServerFrame).parse(&buffer))
+        return try ServerMessage.decode(frame)
+    }
+
+    @Test(arguments: [
+        ClientMessage.hello(.init(clientName: "mmo-bot/1")), .ping(nonce: 0xDEAD_BEEF), .logout,
+        .login(token: "AbCdEfGhIjKlMnOpQrStUvWxYz012345"), .characterList,
+        .characterCreate(name: "Arthas", classId: 2, appearance: 0x0102_0304),
+        .characterDelete(characterId: 1 << 40), .enterWorld(characterId: 42),
+        .move(seq: 7, x: 500.5, y: -0.125), .say(text: "hello 🌍"), .leaveWorld,
+    ])
+    func clientMessagesRoundTrip(_ message: ClientMessage) throws {
+        #expect(try roundTrip(message) == message)
+    }
+
+    @Test func serverMessagesRoundTrip() throws {
+        let summary = CharacterSummary(id: 3, name: "Jaina", classId: 2, appearance: 7, level: 12, zoneId: 1, x: 1, y: 2)
+        let messages: [ServerMessage] = [
+            .helloAck(version: 1, maxClientFrame: 4096), .pong(nonce: 5),
+            .disconnect(code: .loggedInElsewhere, message: "logged in elsewhere"),
+            .error(requestOpcode: Opcode.move.rawValue, code: .illegalState),
+            .loginResult(code: .ok, accountId: "u1", displayName: "Ann"),
+            .characterListResult(code: .ok, maxCharacters: 8, characters: [summary, summary]),
+            .characterCreateResult(code: .ok, character: summary, detail: ""),
+            .characterCreateResult(code: .nameInvalid, character: nil, detail: "name may contain only the letters A-Z"),
+            .characterDeleteResult(code: .characterNotFound, characterId: 9),
+            .enterWorldResult(code: .ok, entry: WorldEntry(entityId: 3, zoneId: 1, x: 10, y: 20, tickRateHz: 20)),
+            .enterWorldResult(code: .zoneUnavailable, entry: nil),
+            .worldUpdate(tick: 99, events: [
+                .appear(.init(entityId: 1, name: "A", classId: 1, appearance: 0, level: 1, x: 1, y: 1)),
+                .move(entityId: 1, x: 2, y: 3), .disappear(entityId: 4),
+                .chat(entityId: 1, name: "A", text: "hi"), .correction(seq: 3, x: 1, y: 1, reason: .moveTooFast),
+            ]),
+            .leftWorld(code: .ok),
+        ]
+        for m in messages { #expect(try roundTrip(m) == m) }
+    }
+
+    @Test func worldUpdateBuilderMatchesEnumEncoding() throws {
+        let events: [WorldEvent] = [.move(entityId: 1, x: 2, y: 3), .disappear(entityId: 2)]
+        var builder = WorldUpdateBuilder(tick: 7)
+        for e in events {
+            let appended = builder.append(e)
+            #expect(appended)
+        }
+        var framed = ByteBuffer()
+        framed.writeFrame(opcode: .worldUpdate, body: builder.buffer)
+        var direct = ByteBuffer()
+        ServerMessage.worldUpdate(tick: 7, events: events).encode(into: &direct)
+        #expect(framed == direct)
+    }
+
+    @Test func worldUpdateBuilderRefusesPastItsLimit() {
+        var builder = WorldUpdateBuilder(tick: 1)
+        let first = builder.append(.disappear(entityId: 1), maxBodyBytes: 20)
+        let second = builder.append(.disappear(entityId: 2), maxBodyBytes: 20)
+        #expect(first)
+        #expect(!second)
+        #expect(builder.count == 1)
+        #expect(builder.buffer.readableBytes == 8 + 2 + 9)
+    }
+
+    func frame(_ opcode: Opcode, _ body: [UInt8]) -> Frame {
+        Frame(opcode: opcode.rawValue, body: ByteBuffer(bytes: body))
+    }
+
+    @Test func malformedBodiesAreRefused() {
+        // truncated ping
+        #expect(throws: ProtocolError.self) { try ClientMessage.decode(frame(.ping, [0, 1])) }
+        // trailing byte after ping
+        #expect(throws: ProtocolError.self) { try ClientMessage.decode(frame(.ping, [0, 0, 0, 1, 9])) }
+        // string length beyond the body
+        #expect(throws: ProtocolError.self) { try ClientMessage.decode(frame(.login, [0, 10, 0x41])) }
+        // invalid UTF-8
+        #expect(throws: ProtocolError.self) { try ClientMessage.decode(frame(.say, [0, 2, 0xC3, 0x28])) }
+        // NaN in a move
+        let nan = Float.nan.bitPattern
+        #expect(throws: ProtocolError.self) {
+            try ClientMessage.decode(frame(.move, [0, 0, 0, 1] + withUnsafeBytes(of: nan.bigEndian, Array.init) + [0, 0, 0, 0]))
+        }
+        // chat over the limit
+        let long = [UInt8](repeating: 0x61, count: ProtocolLimits.maxChatBytes + 1)
+        #expect(throws: ProtocolError.self) { try ClientMessage.decode(frame(.say, [0x01, 0x01] + long)) }
+        // a server opcode sent by a client
+        #expect(throws: ProtocolError.unknownOpcode(Opcode.pong.rawValue)) { try ClientMessage.decode(frame(.pong, [0, 0, 0, 0])) }
+        #expect(throws: ProtocolError.unknownOpcode(0x7777)) { try ClientMessage.decode(Frame(opcode: 0x7777, body: ByteBuffer())) }
+    }
+
+    @Test func resultCodesAreStableAndUnique() {
+        let values = ResultCode.all.map(\.0.rawValue)
+        #expect(Set(values).count == values.count)
+        #expect(ResultCode.loggedInElsewhere.rawValue == 13)
+        #expect(ResultCode.tokenExpired.rawValue == 22)
+        #expect(ResultCode.nameTaken.rawValue == 31)
+        #expect(ResultCode(rawValue: 9999).name == "UNKNOWN_9999")
+    }
+
+    @Test func truncationNeverSplitsACharacter() {
+        #expect("héllo".truncatedUTF8(maxBytes: 2) == "h")
+        #expect("héllo".truncatedUTF8(maxBytes: 3) == "hé")
+        #expect("abc".truncatedUTF8(maxBytes: 10) == "abc")
+    }
+}
