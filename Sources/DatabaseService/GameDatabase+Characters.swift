@@ -1,0 +1,214 @@
+import MMOContracts
+
+extension GameDatabase {
+    /// The account's live (not deleted) characters, oldest first. Cached per account for
+    /// ``DatabaseConfiguration/characterCacheTTL``; every write through this type invalidates it.
+    public func characters(account: String) async throws -> [Mmo_Character] {
+        try await timed(.listCharacters) {
+            _ = try requireSchema()
+            let key = characterListCacheKey(account)
+            if let bytes = await cache.get(key, kind: .characters),
+                let cached = try? Mmo_ListCharactersResponse(serializedBytes: bytes)
+            {
+                return cached.characters
+            }
+            let epoch = characterWriteEpoch.load(ordering: .acquiring)
+            let rows = try await backend.query(
+                SQLStatement(
+                    "SELECT \(Self.characterColumns) FROM characters WHERE account_id = $1 AND deleted_at IS NULL ORDER BY created_at, id",
+                    [.text(account)]))
+            let characters = try rows.map(Self.character(from:))
+            await cacheCharacterList(characters, key: key, readAtEpoch: epoch)
+            return characters
+        }
+    }
+
+    /// One live character owned by `account`, or nil (also when it belongs to another account).
+    /// Served from the account's (cached) character list.
+    public func character(account: String, id: UInt64) async throws -> Mmo_Character? {
+        try await characters(account: account).first { $0.id == id }
+    }
+
+    /// Creates a character if the name is free among live characters (case-insensitively) and
+    /// the account has fewer than `maxCharacters` live characters. Both rules hold under
+    /// concurrency: the unique index on `name_key` decides name races, and on PostgreSQL the
+    /// account's `game_accounts` row is locked (`FOR UPDATE`) while counting, so concurrent
+    /// creates on one account are serialized; SQLite serializes all writers anyway.
+    public func createCharacter(
+        account: String, name: String, classID: UInt32, appearance: UInt32,
+        zoneID: UInt32, x: Float, y: Float, maxCharacters: Int
+    ) async throws -> (status: Mmo_CreateCharacterStatus, character: Mmo_Character?) {
+        try await timed(.createCharacter) {
+            _ = try requireSchema()
+            let now = Self.nowMs()
+            let dialect = backend.dialect
+            let result: (status: Mmo_CreateCharacterStatus, character: Mmo_Character?)
+            do {
+                result = try await backend.transaction { db in
+                    _ = try await db.query(
+                        SQLStatement(
+                            "INSERT INTO game_accounts (account_id, created_at, last_login_at) VALUES ($1, $2, $2) ON CONFLICT (account_id) DO NOTHING",
+                            [.text(account), .timestampMs(now)]))
+                    if dialect == .postgres {
+                        _ = try await db.query(
+                            SQLStatement("SELECT account_id FROM game_accounts WHERE account_id = $1 FOR UPDATE", [.text(account)]))
+                    }
+                    let count = try await db.query(
+                        SQLStatement(
+                            "SELECT count(*) AS n FROM characters WHERE account_id = $1 AND deleted_at IS NULL",
+                            [.text(account)]))
+                    guard (count.first?.int("n") ?? 0) < Int64(maxCharacters) else {
+                        return (.slotLimit, nil)
+                    }
+                    // DO NOTHING instead of an error on a name clash: on PostgreSQL an error would
+                    // abort the transaction; this way the clash is just "no row returned".
+                    let inserted = try await db.query(
+                        SQLStatement(
+                            """
+                            INSERT INTO characters (account_id, name, name_key, class_id, appearance, level, zone_id, x, y, created_at, updated_at)
+                            VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $9)
+                            ON CONFLICT (name_key) WHERE deleted_at IS NULL DO NOTHING
+                            RETURNING \(Self.characterColumns)
+                            """,
+                            [
+                                .text(account), .text(name), .text(Self.nameKey(name)), .int(Int64(classID)),
+                                .int(Int64(appearance)), .int(Int64(zoneID)), .double(Double(x)), .double(Double(y)),
+                                .timestampMs(now),
+                            ]))
+                    guard let row = inserted.first else { return (.nameTaken, nil) }
+                    return (.created, try Self.character(from: row))
+                }
+            } catch where backend.classify(error) == .uniqueViolation {
+                // Backstop: any unique violation that slips past ON CONFLICT is a name race lost.
+                return (.nameTaken, nil)
+            }
+            if result.status == .created {
+                await invalidateCharacterLists([account])
+            }
+            return result
+        }
+    }
+
+    /// Soft-deletes a live character owned by `account`; its name becomes free.
+    /// Returns false if there was no such character.
+    public func deleteCharacter(account: String, id: UInt64) async throws -> Bool {
+        try await timed(.deleteCharacter) {
+            _ = try requireSchema()
+            guard let id = Int64(exactly: id) else { return false }
+            let now = Self.nowMs()
+            let rows = try await backend.query(
+                SQLStatement(
+                    "UPDATE characters SET deleted_at = $3, updated_at = $3 WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL RETURNING id",
+                    [.int(id), .text(account), .timestampMs(now)]))
+            guard !rows.isEmpty else { return false }
+            await invalidateCharacterLists([account])
+            return true
+        }
+    }
+
+    /// Persists zone and position of live characters in one transaction. When a character
+    /// appears more than once, its last state wins. Returns how many characters were updated
+    /// (unknown and deleted characters are skipped).
+    public func saveCharacterStates(_ states: [Mmo_CharacterState]) async throws -> Int {
+        try await timed(.saveCharacterStates) {
+            _ = try requireSchema()
+            var latest: [UInt64: Mmo_CharacterState] = [:]
+            var order: [UInt64] = []
+            for state in states {
+                if latest.updateValue(state, forKey: state.characterID) == nil { order.append(state.characterID) }
+            }
+            guard !order.isEmpty else { return 0 }
+            let now = Self.nowMs()
+            let (saved, accounts) = try await backend.transaction { db -> (Int, Set<String>) in
+                var saved = 0
+                var accounts = Set<String>()
+                // Ascending id order: two concurrent batches lock rows in the same order, no deadlock.
+                for id in order.sorted() {
+                    guard let state = latest[id], let rowID = Int64(exactly: id) else { continue }
+                    let rows = try await db.query(
+                        SQLStatement(
+                            "UPDATE characters SET zone_id = $2, x = $3, y = $4, updated_at = $5 WHERE id = $1 AND deleted_at IS NULL RETURNING account_id",
+                            [
+                                .int(rowID), .int(Int64(state.zoneID)), .double(Double(state.x)), .double(Double(state.y)),
+                                .timestampMs(now),
+                            ]))
+                    if let account = rows.first?.string("account_id") {
+                        saved += 1
+                        accounts.insert(account)
+                    }
+                }
+                return (saved, accounts)
+            }
+            await invalidateCharacterLists(Array(accounts))
+            return saved
+        }
+    }
+
+    /// Records a login on the account's `game_accounts` row (creating it if needed).
+    public func recordLogin(account: String) async throws {
+        _ = try requireSchema()
+        let now = Self.nowMs()
+        _ = try await backend.query(
+            SQLStatement(
+                "INSERT INTO game_accounts (account_id, created_at, last_login_at) VALUES ($1, $2, $2) ON CONFLICT (account_id) DO UPDATE SET last_login_at = excluded.last_login_at",
+                [.text(account), .timestampMs(now)]))
+    }
+
+    // MARK: helpers
+
+    static let characterColumns = "id, account_id, name, class_id, appearance, level, zone_id, x, y, created_at"
+
+    /// The uniqueness key of a name: case-insensitive, computed here (not with SQL `lower()`,
+    /// which differs between PostgreSQL collations and SQLite's ASCII-only `lower`).
+    static func nameKey(_ name: String) -> String { name.lowercased() }
+
+    static func character(from row: SQLRow) throws -> Mmo_Character {
+        func uint32(_ column: String) throws -> UInt32 {
+            guard let value = row.int(column), let result = UInt32(exactly: value) else {
+                throw DatabaseError.corruptRow("characters.\(column) is not a uint32")
+            }
+            return result
+        }
+        guard let id = row.int("id"), let unsignedID = UInt64(exactly: id), let account = row.string("account_id"),
+            let name = row.string("name")
+        else { throw DatabaseError.corruptRow("character row without id, account or name") }
+        var character = Mmo_Character()
+        character.id = unsignedID
+        character.accountID = account
+        character.name = name
+        character.classID = try uint32("class_id")
+        character.appearance = try uint32("appearance")
+        character.level = try uint32("level")
+        character.zoneID = try uint32("zone_id")
+        character.x = Float(row.double("x") ?? 0)
+        character.y = Float(row.double("y") ?? 0)
+        character.createdAtMs = row.timestampMs("created_at") ?? 0
+        return character
+    }
+
+    func characterListCacheKey(_ account: String) -> String {
+        configuration.cacheKeyPrefix + "characters:" + account
+    }
+
+    /// Caches a list read from the database unless a character write committed since the read
+    /// began. After storing, re-checks and deletes if a write slipped in between the check and
+    /// the store; together with writers bumping the epoch *before* deleting, a stale list cannot
+    /// outlive a write made by this process. (Writers in other processes: bounded by the TTL.)
+    func cacheCharacterList(_ characters: [Mmo_Character], key: String, readAtEpoch epoch: UInt64) async {
+        guard characterWriteEpoch.load(ordering: .acquiring) == epoch else { return }
+        var message = Mmo_ListCharactersResponse()
+        message.characters = characters
+        guard let bytes = try? message.serializedBytes() as [UInt8] else { return }
+        await cache.set(key, value: bytes, ttl: configuration.characterCacheTTL, kind: .characters)
+        if characterWriteEpoch.load(ordering: .acquiring) != epoch {
+            await cache.delete([key], kind: .characters)
+        }
+    }
+
+    /// Call after a committed write.
+    func invalidateCharacterLists(_ accounts: [String]) async {
+        characterWriteEpoch.add(1, ordering: .acquiringAndReleasing)
+        guard !accounts.isEmpty else { return }
+        await cache.delete(accounts.map(characterListCacheKey), kind: .characters)
+    }
+}

@@ -1,0 +1,103 @@
+extension GameDatabase {
+    /// Creates a better-auth user with an email/password credential, as better-auth's sign-up
+    /// would: a `"user"` row and an `account` row with `providerId = 'credential'`,
+    /// `accountId = userId` and the scrypt password hash (plus `issuer = 'local:credential'`
+    /// where that v1.7 column exists). For `mmo dev create-user` and tests.
+    ///
+    /// - Parameters:
+    ///   - role: Written to the admin plugin's `role` column; throws if the column is absent.
+    /// - Returns: The new user's id.
+    /// - Throws: ``DatabaseError/invalidInput(_:)`` for a password outside 8...128 characters,
+    ///   an email in use, or a role without the admin plugin.
+    public func createAuthUser(name: String, email: String, password: String, role: String? = nil) async throws -> String {
+        try await timed(.createAuthUser) {
+            let schema = try requireSchema()
+            guard (8...128).contains(password.count) else {
+                throw DatabaseError.invalidInput("password must have 8 to 128 characters (better-auth's default limits)")
+            }
+            let email = email.lowercased()  // better-auth stores emails lowercased
+            guard !name.isEmpty, !email.isEmpty else { throw DatabaseError.invalidInput("name and email are required") }
+            if role != nil, !schema.has(.userRole) {
+                throw DatabaseError.invalidInput("a role needs the admin plugin's role column, which is absent")
+            }
+            // scrypt takes ~16 MB and tens of milliseconds: hash before taking a connection.
+            let hash = try BetterAuthPassword.hash(password)
+            let userID = randomAlphanumeric(32)  // better-auth's generateId(): 32 chars of [A-Za-z0-9]
+            let now = Self.nowMs()
+            let n = names
+
+            var userColumns: [AuthNames.Column] = [
+                .userID, .userName, .userEmail, .userEmailVerified, .userCreatedAt, .userUpdatedAt,
+            ]
+            var userValues: [SQLValue] = [.text(userID), .text(name), .text(email), .bool(true), .timestampMs(now), .timestampMs(now)]
+            if let role {
+                userColumns.append(.userRole)
+                userValues.append(.text(role))
+            }
+            if schema.has(.userBanned) {
+                // better-auth's admin plugin defaults banned to false in application code.
+                userColumns.append(.userBanned)
+                userValues.append(.bool(false))
+            }
+
+            var accountColumns: [AuthNames.Column] = [
+                .accountID, .accountAccountID, .accountProviderID, .accountUserID, .accountPassword,
+                .accountCreatedAt, .accountUpdatedAt,
+            ]
+            var accountValues: [SQLValue] = [
+                .text(randomAlphanumeric(32)), .text(userID), .text("credential"), .text(userID), .text(hash),
+                .timestampMs(now), .timestampMs(now),
+            ]
+            if schema.has(.accountIssuer) {
+                accountColumns.append(.accountIssuer)
+                accountValues.append(.text("local:credential"))
+            }
+
+            do {
+                try await backend.transaction { db in
+                    _ = try await db.query(insert(into: AuthNames.userTable, userColumns, userValues, names: n))
+                    _ = try await db.query(insert(into: AuthNames.accountTable, accountColumns, accountValues, names: n))
+                }
+            } catch where backend.classify(error) == .uniqueViolation {
+                throw DatabaseError.invalidInput("a user with this email already exists")
+            }
+            return userID
+        }
+    }
+
+    /// Creates a better-auth session for `userId` and returns its token (32 characters of
+    /// [A-Za-z0-9] from the system CSPRNG, stored as is, like better-auth does).
+    public func createAuthSession(userId: String, lifetime: Duration = .seconds(7 * 24 * 3600)) async throws -> String {
+        try await timed(.createAuthSession) {
+            _ = try requireSchema()
+            let token = randomAlphanumeric(32)
+            let now = Self.nowMs()
+            let (seconds, attoseconds) = lifetime.components
+            let expires = now + seconds * 1000 + attoseconds / 1_000_000_000_000_000
+            let columns: [AuthNames.Column] = [
+                .sessionID, .sessionToken, .sessionExpiresAt, .sessionCreatedAt, .sessionUpdatedAt, .sessionUserID,
+            ]
+            let values: [SQLValue] = [
+                .text(randomAlphanumeric(32)), .text(token), .timestampMs(expires), .timestampMs(now), .timestampMs(now),
+                .text(userId),
+            ]
+            _ = try await backend.query(insert(into: AuthNames.sessionTable, columns, values, names: names))
+            return token
+        }
+    }
+}
+
+private func insert(into table: String, _ columns: [AuthNames.Column], _ values: [SQLValue], names: AuthNames) -> SQLStatement {
+    let placeholders = (1...values.count).map { "$\($0)" }.joined(separator: ", ")
+    return SQLStatement(
+        "INSERT INTO \(quoteIdentifier(table)) (\(columns.map(names.q).joined(separator: ", "))) VALUES (\(placeholders))",
+        values)
+}
+
+private let alphanumerics = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+/// `count` characters of [A-Za-z0-9], uniformly (no modulo bias), from the system CSPRNG.
+func randomAlphanumeric(_ count: Int) -> String {
+    var generator = SystemRandomNumberGenerator()
+    return String((0..<count).map { _ in alphanumerics[Int.random(in: 0..<alphanumerics.count, using: &generator)] })
+}

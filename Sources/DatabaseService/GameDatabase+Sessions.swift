@@ -1,0 +1,88 @@
+import Crypto
+import MMOContracts
+
+extension GameDatabase {
+    /// The better-auth session with this raw token, joined with its user, or nil.
+    ///
+    /// Returns facts, not verdicts: expired sessions and banned users are returned as they are
+    /// and judged by the auth service. Hits are cached for
+    /// min(``DatabaseConfiguration/sessionCacheTTL``, time until the session expires) under
+    /// the SHA-256 of the token; misses are not cached, so a session created by the web app a
+    /// moment ago is found at once.
+    public func session(forToken token: String) async throws -> Mmo_SessionRecord? {
+        try await timed(.getSession) {
+            let schema = try requireSchema()
+            let key = sessionCacheKey(token)
+            if let bytes = await cache.get(key, kind: .session),
+                let record = try? Mmo_SessionRecord(serializedBytes: bytes)
+            {
+                return record
+            }
+            let rows = try await backend.query(sessionQuery(schema: schema, token: token))
+            guard let row = rows.first else { return nil }
+            let record = try sessionRecord(from: row, schema: schema)
+            let untilExpiry = Duration.milliseconds(record.expiresAtMs - Self.nowMs())
+            let ttl = min(configuration.sessionCacheTTL, untilExpiry)
+            if ttl > .zero, let bytes = try? record.serializedBytes() as [UInt8] {
+                await cache.set(key, value: bytes, ttl: ttl, kind: .session)
+            }
+            return record
+        }
+    }
+
+    /// `<prefix>session:<sha256 hex of the token>`: the raw token never becomes a key, so a
+    /// Redis `KEYS` or `MONITOR` does not reveal usable tokens.
+    func sessionCacheKey(_ token: String) -> String {
+        configuration.cacheKeyPrefix + "session:" + hexEncode(SHA256.hash(data: Array(token.utf8)))
+    }
+
+    /// `SELECT ... FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = $1`,
+    /// with the optional plugin columns that exist.
+    func sessionQuery(schema: DetectedSchema, token: String) -> SQLStatement {
+        let n = names
+        var columns = [
+            "s.\(n.q(.sessionID)) AS session_id",
+            "s.\(n.q(.sessionUserID)) AS user_id",
+            "s.\(n.q(.sessionExpiresAt)) AS expires_at",
+            "u.\(n.q(.userName)) AS user_name",
+            "u.\(n.q(.userEmail)) AS email",
+        ]
+        let optional: [(AuthNames.Column, String, String)] = [
+            (.sessionImpersonatedBy, "s", "impersonated_by"),
+            (.userRole, "u", "role"),
+            (.userBanned, "u", "banned"),
+            (.userBanReason, "u", "ban_reason"),
+            (.userBanExpires, "u", "ban_expires"),
+            (.userDisplayUsername, "u", "display_username"),
+        ]
+        for (column, alias, label) in optional where schema.has(column) {
+            columns.append("\(alias).\(n.q(column)) AS \(label)")
+        }
+        let sql = """
+            SELECT \(columns.joined(separator: ", "))
+            FROM \(quoteIdentifier(AuthNames.sessionTable)) AS s
+            JOIN \(quoteIdentifier(AuthNames.userTable)) AS u ON u.\(n.q(.userID)) = s.\(n.q(.sessionUserID))
+            WHERE s.\(n.q(.sessionToken)) = $1
+            """
+        return SQLStatement(sql, [.text(token)])
+    }
+
+    func sessionRecord(from row: SQLRow, schema: DetectedSchema) throws -> Mmo_SessionRecord {
+        guard let sessionID = row.string("session_id"), let userID = row.string("user_id"),
+            let expiresAt = row.timestampMs("expires_at")
+        else { throw DatabaseError.corruptRow("session row without id, user id or expiry") }
+        var record = Mmo_SessionRecord()
+        record.sessionID = sessionID
+        record.userID = userID
+        record.userName = row.string("user_name") ?? ""
+        record.email = row.string("email") ?? ""
+        record.expiresAtMs = expiresAt
+        record.banned = row.bool("banned") ?? false
+        record.banExpiresAtMs = row.timestampMs("ban_expires") ?? 0
+        record.banReason = row.string("ban_reason") ?? ""
+        record.roles = row.string("role") ?? ""
+        record.impersonatedBy = row.string("impersonated_by") ?? ""
+        record.displayUsername = row.string("display_username") ?? ""
+        return record
+    }
+}

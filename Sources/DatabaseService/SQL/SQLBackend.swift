@@ -1,0 +1,35 @@
+/// The SQL dialect a backend speaks. Only DDL and a few introspection queries differ; the
+/// domain statements are written once in the common subset of PostgreSQL and SQLite.
+enum SQLDialect: Sendable {
+    case postgres
+    case sqlite
+}
+
+/// Something that runs statements: the pool, or one connection inside a transaction.
+protocol SQLExecutor: Sendable {
+    func query(_ statement: SQLStatement) async throws -> [SQLRow]
+}
+
+/// A database connection (pool) for ``GameDatabase``.
+protocol SQLBackend: SQLExecutor {
+    var dialect: SQLDialect { get }
+
+    /// Long-running: keeps the pool (or file) open until the calling task is cancelled.
+    func run() async throws
+
+    /// Runs `body` in one transaction on one connection: COMMIT when it returns, ROLLBACK when it throws.
+    /// `body` must only use the executor it is given.
+    func transaction<T: Sendable>(_ body: (any SQLExecutor) async throws -> T) async throws -> T
+
+    /// Classifies a thrown error.
+    func classify(_ error: any Error) -> SQLErrorKind
+}
+
+/// What the domain code needs to know about a database error.
+enum SQLErrorKind: Sendable, Equatable {
+    /// SQLSTATE 23505 / SQLITE_CONSTRAINT_UNIQUE (or PRIMARYKEY).
+    case uniqueViolation
+    /// The database could not be reached or the connection broke.
+    case unavailable
+    case other
+}

@@ -1,0 +1,214 @@
+import AuthService
+import CharacterService
+import Configuration
+import DatabaseService
+import Foundation
+import Logging
+import MMORedis
+import MMOUtils
+import PacketService
+import WorldService
+
+/// One configuration key: its name (`a.b` -> env `A_B`, flag `--a-b`), default and meaning.
+public struct ConfigKeyDoc: Sendable {
+    public let key: String
+    public let defaultValue: String
+    public let help: String
+}
+
+extension ServerConfiguration {
+    /// Every key the server reads, in one place. `mmo config-keys` prints this table and
+    /// docs/configuration.md is generated from it (a test keeps them equal).
+    public static let keys: [ConfigKeyDoc] = [
+        .init(key: "services", defaultValue: "all", help: "`mmo serve` only: `all` or a comma-separated subset of database,auth,character,world,packet"),
+        .init(key: "config", defaultValue: "", help: "path of a JSON file with more keys, e.g. `{\"packet\": {\"port\": 7777}}` (also `MMO_CONFIG`)"),
+        .init(key: "log.level", defaultValue: "info", help: "trace, debug, info, notice, warning, error, critical"),
+        .init(key: "log.format", defaultValue: "human", help: "`human` or `json` (one object per line)"),
+        .init(key: "admin.host", defaultValue: "0.0.0.0", help: "admin HTTP bind address (`/metrics`, `/health/live`, `/health/ready`)"),
+        .init(key: "admin.port", defaultValue: "9100 (mmo serve); 9101-9105 per single service", help: "admin HTTP port; `-1` disables"),
+        .init(key: "grpc.host", defaultValue: "0.0.0.0", help: "bind address of this process's gRPC servers"),
+        .init(key: "grpc.expose", defaultValue: "false with all services in one process, else true", help: "also serve in-process services on their TCP gRPC ports"),
+        .init(key: "grpc.timeoutMs", defaultValue: "5000", help: "deadline of every request/response RPC between services"),
+        .init(key: "database.grpc.port", defaultValue: "50051", help: "database service gRPC port"),
+        .init(key: "auth.grpc.port", defaultValue: "50052", help: "auth service gRPC port"),
+        .init(key: "character.grpc.port", defaultValue: "50053", help: "character service gRPC port"),
+        .init(key: "world.grpc.port", defaultValue: "50054", help: "world service gRPC port"),
+        .init(key: "database.address", defaultValue: "127.0.0.1:50051", help: "where other processes reach the database service (DNS names work: Kubernetes Services)"),
+        .init(key: "auth.address", defaultValue: "127.0.0.1:50052", help: "where the packet service reaches the auth service"),
+        .init(key: "character.address", defaultValue: "127.0.0.1:50053", help: "where the packet service reaches the character service"),
+        .init(key: "world.address", defaultValue: "127.0.0.1:50054", help: "where the packet service reaches the world service"),
+        .init(key: "database.url", defaultValue: "sqlite:mmo.sqlite", help: "`sqlite:PATH` (embedded) or `postgres://user:pass@host:5432/db?sslmode=prefer` (env `DATABASE_URL`)"),
+        .init(key: "database.poolSize", defaultValue: "10", help: "PostgreSQL connections"),
+        .init(key: "database.migrate", defaultValue: "true", help: "run our migrations at start; `false` only checks that every needed table and column exists"),
+        .init(key: "database.authNaming", defaultValue: "camelCase", help: "better-auth column naming: `camelCase` or `snake_case`"),
+        .init(key: "database.sessionCacheSeconds", defaultValue: "30", help: "how long a session lookup may be cached (bans and sign-outs bite within this)"),
+        .init(key: "database.characterCacheSeconds", defaultValue: "300", help: "how long a character list may be cached (writes invalidate it)"),
+        .init(key: "redis.url", defaultValue: "(none: in-memory cache)", help: "`redis://[:password@]host:6379[/db]` for the shared cache (env `REDIS_URL`)"),
+        .init(key: "redis.poolSize", defaultValue: "4", help: "Redis connections"),
+        .init(key: "auth.secret", defaultValue: "(none)", help: "the web app's BETTER_AUTH_SECRET, to accept signed cookie tokens (env `AUTH_SECRET` or `BETTER_AUTH_SECRET`)"),
+        .init(key: "auth.acceptRawTokens", defaultValue: "true", help: "accept the raw 32-character session token (better-auth bearer default)"),
+        .init(key: "character.maxPerAccount", defaultValue: "8", help: "character slots per account"),
+        .init(key: "character.nameMinLength", defaultValue: "3", help: "shortest character name"),
+        .init(key: "character.nameMaxLength", defaultValue: "16", help: "longest character name"),
+        .init(key: "character.spawnZone", defaultValue: "1", help: "zone of new characters"),
+        .init(key: "character.spawnX", defaultValue: "500", help: "x of new characters"),
+        .init(key: "character.spawnY", defaultValue: "500", help: "y of new characters"),
+        .init(key: "world.tickHz", defaultValue: "20", help: "simulation ticks per second"),
+        .init(key: "world.interestRadius", defaultValue: "50", help: "how far a player sees other players"),
+        .init(key: "world.maxSpeed", defaultValue: "7", help: "units per second a player may move"),
+        .init(key: "world.autosaveSeconds", defaultValue: "60", help: "save moved players' positions this often (also on leave and shutdown)"),
+        .init(key: "world.maxPlayersPerZone", defaultValue: "5000", help: "a full zone refuses ENTER_WORLD with WORLD_FULL"),
+        .init(key: "world.zoneSize", defaultValue: "1000", help: "side of the default square zone 1 (Greenvale), spawn at its centre"),
+        .init(key: "packet.host", defaultValue: "0.0.0.0", help: "client listener bind address"),
+        .init(key: "packet.port", defaultValue: "7777", help: "client listener port (0 picks a free one)"),
+        .init(key: "packet.gatewayId", defaultValue: "hostname-pid", help: "this gateway's name in the world service's logs and metrics"),
+        .init(key: "packet.maxFrameSize", defaultValue: "4096", help: "largest client frame (opcode + body) in bytes"),
+        .init(key: "packet.idleTimeoutSeconds", defaultValue: "60", help: "close connections silent this long"),
+        .init(key: "packet.maxConnections", defaultValue: "20000", help: "connections beyond this are refused with SERVICE_UNAVAILABLE"),
+        .init(key: "packet.rateLimitPerSecond", defaultValue: "30", help: "sustained client frames per second per connection"),
+        .init(key: "packet.rateLimitBurst", defaultValue: "60", help: "burst allowance of client frames"),
+    ]
+
+    /// Reads every key (see `keys`). Values that can't be used throw a `ConfigurationError`
+    /// naming the key; secrets are never part of the message.
+    public init(reader config: ConfigReader, services defaultServices: [ServiceKind]) throws {
+        let services = try config.string(forKey: "services").map(ServiceKind.parseList) ?? defaultServices
+        self.init(services: services)
+
+        if let level = config.string(forKey: "log.level") {
+            guard let parsed = Logger.Level(rawValue: level) else { throw ConfigurationError("log.level: unknown level '\(level)'") }
+            logLevel = parsed
+        }
+        if let format = config.string(forKey: "log.format") {
+            guard let parsed = LogFormat(rawValue: format) else { throw ConfigurationError("log.format: expected human or json") }
+            logFormat = parsed
+        }
+        let adminPort = config.int(forKey: "admin.port", default: admin?.port ?? 9100)
+        admin = adminPort < 0 ? nil : AdminServer.Configuration(host: config.string(forKey: "admin.host", default: "0.0.0.0"), port: try port(adminPort, "admin.port"))
+
+        grpcHost = config.string(forKey: "grpc.host", default: grpcHost)
+        exposeGRPC = config.bool(forKey: "grpc.expose", default: exposeGRPC)
+        rpcTimeout = .milliseconds(try positive(config.int(forKey: "grpc.timeoutMs", default: 5000), "grpc.timeoutMs"))
+        for kind in ServiceKind.allCases where kind != .packet {
+            grpcPorts[kind] = try port(config.int(forKey: ConfigKey("\(kind.rawValue).grpc.port"), default: kind.defaultGRPCPort), "\(kind.rawValue).grpc.port")
+            if let address = config.string(forKey: ConfigKey("\(kind.rawValue).address")) {
+                do { peers[kind] = try PeerAddress(parsing: address) } catch { throw ConfigurationError("\(kind.rawValue).address: \(error)") }
+            } else {
+                peers[kind] = PeerAddress(host: "127.0.0.1", port: grpcPorts[kind]!)
+            }
+        }
+
+        // database
+        let url = config.string(forKey: "database.url", isSecret: true) ?? "sqlite:mmo.sqlite"
+        let poolSize = try positive(config.int(forKey: "database.poolSize", default: 10), "database.poolSize")
+        if url.hasPrefix("sqlite:") {
+            let path = String(url.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw ConfigurationError("database.url: sqlite: needs a path, e.g. sqlite:mmo.sqlite") }
+            database.backend = .sqlite(path: path)
+        } else {
+            do { database.backend = try .postgres(url: url, poolSize: poolSize) } catch { throw ConfigurationError("database.url: \(error)") }
+        }
+        database.runMigrations = config.bool(forKey: "database.migrate", default: true)
+        switch config.string(forKey: "database.authNaming", default: "camelCase") {
+        case "camelCase": database.authNaming = .camelCase
+        case "snake_case", "snakeCase": database.authNaming = .snakeCase
+        case let other: throw ConfigurationError("database.authNaming: expected camelCase or snake_case, got '\(other)'")
+        }
+        database.sessionCacheTTL = .seconds(try positive(config.int(forKey: "database.sessionCacheSeconds", default: 30), "database.sessionCacheSeconds"))
+        database.characterCacheTTL = .seconds(try positive(config.int(forKey: "database.characterCacheSeconds", default: 300), "database.characterCacheSeconds"))
+        if let redisURL = config.string(forKey: "redis.url", isSecret: true), !redisURL.isEmpty {
+            do {
+                var redis = try RedisClient.Configuration(url: redisURL)
+                redis.poolSize = try positive(config.int(forKey: "redis.poolSize", default: 4), "redis.poolSize")
+                database.redis = redis
+            } catch {
+                throw ConfigurationError("redis.url: not a valid redis:// URL")
+            }
+        }
+
+        // auth
+        auth.secret = config.string(forKey: "auth.secret", isSecret: true) ?? config.string(forKey: "better.auth.secret", isSecret: true)
+        auth.acceptRawTokens = config.bool(forKey: "auth.acceptRawTokens", default: true)
+
+        // character
+        character.rules.maxCharactersPerAccount = try positive(config.int(forKey: "character.maxPerAccount", default: 8), "character.maxPerAccount")
+        character.rules.minNameLength = try positive(config.int(forKey: "character.nameMinLength", default: 3), "character.nameMinLength")
+        character.rules.maxNameLength = try positive(config.int(forKey: "character.nameMaxLength", default: 16), "character.nameMaxLength")
+        guard character.rules.minNameLength <= character.rules.maxNameLength, character.rules.maxNameLength <= 64 else {
+            throw ConfigurationError("character.nameMinLength/nameMaxLength: need min <= max <= 64")
+        }
+        character.spawn = SpawnPoint(
+            zoneId: UInt32(try positive(config.int(forKey: "character.spawnZone", default: 1), "character.spawnZone")),
+            x: Float(config.double(forKey: "character.spawnX", default: 500)),
+            y: Float(config.double(forKey: "character.spawnY", default: 500)))
+
+        // world
+        world.tickRateHz = try positive(config.int(forKey: "world.tickHz", default: 20), "world.tickHz")
+        world.interestRadius = Float(config.double(forKey: "world.interestRadius", default: Double(world.interestRadius)))
+        world.chatRadius = world.interestRadius
+        world.maxSpeed = Float(config.double(forKey: "world.maxSpeed", default: Double(world.maxSpeed)))
+        world.autosaveInterval = .seconds(try positive(config.int(forKey: "world.autosaveSeconds", default: 60), "world.autosaveSeconds"))
+        world.maxPlayersPerZone = try positive(config.int(forKey: "world.maxPlayersPerZone", default: world.maxPlayersPerZone), "world.maxPlayersPerZone")
+        if let size = config.double(forKey: "world.zoneSize") {
+            guard size >= 10 else { throw ConfigurationError("world.zoneSize: must be at least 10") }
+            let side = Float(size)
+            world.zones = [Zone(id: 1, name: "Greenvale", bounds: ZoneBounds(minX: 0, maxX: side, minY: 0, maxY: side), spawn: Position(x: side / 2, y: side / 2))]
+        }
+        do { try world.validate() } catch { throw ConfigurationError("world: \(error)") }
+
+        // packet
+        packet.host = config.string(forKey: "packet.host", default: packet.host)
+        let packetPort = config.int(forKey: "packet.port", default: packet.port)
+        guard (0...65535).contains(packetPort) else { throw ConfigurationError("packet.port: must be 0-65535") }
+        packet.port = packetPort
+        packet.gatewayId = config.string(forKey: "packet.gatewayId", default: packet.gatewayId)
+        packet.maxFrameSize = try positive(config.int(forKey: "packet.maxFrameSize", default: packet.maxFrameSize), "packet.maxFrameSize")
+        guard (16...65536).contains(packet.maxFrameSize) else { throw ConfigurationError("packet.maxFrameSize: must be 16-65536") }
+        packet.idleTimeout = .seconds(try positive(config.int(forKey: "packet.idleTimeoutSeconds", default: 60), "packet.idleTimeoutSeconds"))
+        packet.maxConnections = try positive(config.int(forKey: "packet.maxConnections", default: packet.maxConnections), "packet.maxConnections")
+        packet.rateLimitFramesPerSecond = config.double(forKey: "packet.rateLimitPerSecond", default: packet.rateLimitFramesPerSecond)
+        packet.rateLimitBurst = try positive(config.int(forKey: "packet.rateLimitBurst", default: packet.rateLimitBurst), "packet.rateLimitBurst")
+        packet.requestTimeout = rpcTimeout
+    }
+
+    /// Markdown table of every key (docs/configuration.md).
+    public static func keysMarkdown() -> String {
+        var lines = [
+            "| key | environment | flag | default | meaning |",
+            "|---|---|---|---|---|",
+        ]
+        for k in keys {
+            lines.append("| `\(k.key)` | `\(environmentName(k.key))` | `--\(flagName(k.key))` | \(k.defaultValue) | \(k.help) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `database.poolSize` -> `DATABASE_POOL_SIZE` (swift-configuration's mapping).
+    static func environmentName(_ key: String) -> String {
+        key.split(separator: ".").map { component -> String in
+            var out = ""
+            var previousLower = false
+            for ch in component {
+                if ch.isUppercase && previousLower { out.append("_") }
+                out.append(ch)
+                previousLower = ch.isLowercase
+            }
+            return out.uppercased()
+        }.joined(separator: "_")
+    }
+
+    /// `database.poolSize` -> `database-pool-size`.
+    static func flagName(_ key: String) -> String {
+        environmentName(key).lowercased().replacingOccurrences(of: "_", with: "-")
+    }
+}
+
+private func positive(_ value: Int, _ key: String) throws -> Int {
+    guard value > 0 else { throw ConfigurationError("\(key): must be positive") }
+    return value
+}
+
+private func port(_ value: Int, _ key: String) throws -> Int {
+    guard (0...65535).contains(value) else { throw ConfigurationError("\(key): must be 0-65535") }
+    return value
+}

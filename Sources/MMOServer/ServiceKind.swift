@@ -1,0 +1,63 @@
+/// The five services. Any subset can run in one process; the rest are reached over gRPC.
+public enum ServiceKind: String, CaseIterable, Sendable, Comparable {
+    case database, auth, character, world, packet
+
+    /// Default gRPC port of each service (the packet service has none; it speaks TCP to clients).
+    public var defaultGRPCPort: Int {
+        switch self {
+        case .database: 50051
+        case .auth: 50052
+        case .character: 50053
+        case .world: 50054
+        case .packet: 0
+        }
+    }
+
+    /// Default admin HTTP port when the service runs alone (`mmo serve` uses 9100).
+    public var defaultAdminPort: Int {
+        switch self {
+        case .database: 9101
+        case .auth: 9102
+        case .character: 9103
+        case .world: 9104
+        case .packet: 9105
+        }
+    }
+
+    /// The gRPC service name, for deadlines and logs.
+    public var grpcServiceName: String {
+        switch self {
+        case .database: "mmo.DatabaseService"
+        case .auth: "mmo.AuthService"
+        case .character: "mmo.CharacterService"
+        case .world: "mmo.WorldService"
+        case .packet: ""
+        }
+    }
+
+    /// Start-up order: dependencies first (shutdown runs in reverse).
+    public static func < (a: ServiceKind, b: ServiceKind) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+
+    /// Parses `all` or a comma-separated list such as `auth,character`.
+    public static func parseList(_ text: String) throws -> [ServiceKind] {
+        if text.trimmingCharacters(in: .whitespaces) == "all" { return allCases }
+        var result: [ServiceKind] = []
+        for part in text.split(separator: ",") {
+            let name = part.trimmingCharacters(in: .whitespaces)
+            guard let kind = ServiceKind(rawValue: name) else {
+                throw ConfigurationError("unknown service '\(name)' (expected all or a list of: \(allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            if !result.contains(kind) { result.append(kind) }
+        }
+        guard !result.isEmpty else { throw ConfigurationError("no service selected") }
+        return result.sorted()
+    }
+}
+
+/// A configuration value that cannot be used; the message names the key.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

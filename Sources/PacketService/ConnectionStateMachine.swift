@@ -1,0 +1,465 @@
+import MMOContracts
+import MMOProtocol
+import NIOCore
+
+/// A logged-in account, as the auth service named it.
+public struct AccountIdentity: Sendable, Hashable {
+    public var id: String
+    public var displayName: String
+    public init(id: String, displayName: String) {
+        self.id = id
+        self.displayName = displayName
+    }
+}
+
+/// The protocol logic of one client connection, free of I/O (postgres-nio style).
+///
+/// Every event — a frame from the client, a backend answer, a world message, a timer — goes in
+/// through a `mutating` method, and what to do comes back as an `Action` that
+/// `PacketConnectionHandler` executes. The machine never touches a socket, a clock or a service,
+/// so it is tested exhaustively without any (see ConnectionStateMachineTests).
+///
+/// Legality is decided in one place, `OpcodeTable`; request/response opcodes are served one at
+/// a time (`pending`); limits on illegal frames, flooding and failed logins are counted here.
+public struct ConnectionStateMachine: Sendable {
+    /// The limits the machine enforces; taken from `PacketServerConfiguration`.
+    public struct Limits: Sendable, Equatable {
+        public var maxFrameSize: Int
+        public var helloTimeout: TimeAmount
+        public var idleTimeout: TimeAmount
+        public var rateLimitFramesPerSecond: Double
+        public var rateLimitBurst: Int
+        public var maxRateLimitedFrames: Int
+        public var maxIllegalFrames: Int
+        public var maxFailedLogins: Int
+
+        public init(_ configuration: PacketServerConfiguration = PacketServerConfiguration(gatewayId: "")) {
+            maxFrameSize = configuration.maxFrameSize
+            helloTimeout = TimeAmount(configuration.helloTimeout)
+            idleTimeout = TimeAmount(configuration.idleTimeout)
+            rateLimitFramesPerSecond = configuration.rateLimitFramesPerSecond
+            rateLimitBurst = configuration.rateLimitBurst
+            maxRateLimitedFrames = configuration.maxRateLimitedFrames
+            maxIllegalFrames = configuration.maxIllegalFrames
+            maxFailedLogins = configuration.maxFailedLogins
+        }
+    }
+
+    /// What the connection handler must do next.
+    public enum Action: Sendable, Equatable {
+        case none
+        /// Write this message (flushed at the end of the read burst or at once for async events).
+        case write(ServerMessage)
+        /// Close the connection (see `CloseAction`).
+        case close(CloseAction)
+        /// Ask the auth service; answer with `loginCompleted`.
+        case validateSession(token: String)
+        /// Register the account on this gateway, disconnecting an older connection of the same
+        /// account (takeover); answer with `accountClaimed()` once that one is out of the world.
+        case claimAccount(AccountIdentity)
+        /// Ask the character service; answer with the matching `…Completed`.
+        case listCharacters(accountId: String)
+        case createCharacter(accountId: String, name: String, classId: UInt8, appearance: UInt32)
+        case deleteCharacter(accountId: String, characterId: UInt64)
+        case selectCharacter(accountId: String, characterId: UInt64)
+        /// Send `PlayerJoin` over the world link; the world answers with `worldJoinAccepted` or
+        /// `worldJoinRejected` (call `worldJoinRejected(.serviceUnavailable)` if the link is down
+        /// and `joinTimedOut()` if no answer comes in time).
+        case joinWorld(Mmo_PlayerJoin)
+        /// Forward an input to the world (no reply).
+        case forwardMove(seq: UInt32, x: Float, y: Float)
+        case forwardSay(text: String)
+        /// Send `PlayerLeave` over the world link, then write `reply` (if any).
+        case leaveWorld(reply: ServerMessage?)
+    }
+
+    /// How to close: write `message` (if any), then DISCONNECT(code, reason) (if `code` is set;
+    /// nil when the peer is already gone), then close. Before that, if `leaveWorld`, send
+    /// `PlayerLeave` for this session over the world link.
+    public struct CloseAction: Sendable, Equatable {
+        public var message: ServerMessage?
+        public var disconnect: ResultCode?
+        public var reason: String
+        public var leaveWorld: Bool
+
+        public init(message: ServerMessage? = nil, disconnect: ResultCode?, reason: String, leaveWorld: Bool) {
+            self.message = message
+            self.disconnect = disconnect
+            self.reason = reason
+            self.leaveWorld = leaveWorld
+        }
+    }
+
+    enum Phase: Sendable, Equatable {
+        case connected
+        case awaitingLogin
+        case characterSelect(AccountIdentity)
+        case inWorld(AccountIdentity, characterId: UInt64)
+        case closed
+    }
+
+    /// The one request/response exchange in flight, if any.
+    enum Pending: Sendable, Equatable {
+        case login
+        case claimingAccount(AccountIdentity)
+        case characterList
+        case characterCreate
+        case characterDelete(characterId: UInt64)
+        case selectingCharacter(characterId: UInt64)
+        case joiningWorld(characterId: UInt64)
+    }
+
+    public let limits: Limits
+    private(set) var phase: Phase = .connected
+    private(set) var pending: Pending?
+    /// True from the moment a join is sent until the world no longer has this session
+    /// (rejected, left, leave sent, link lost): then the connection owes the world a leave.
+    public private(set) var worldSessionOpen = false
+    private var bucket: TokenBucket
+    private var lastActivity: NIODeadline
+    private let openedAt: NIODeadline
+    public private(set) var illegalFrames = 0
+    public private(set) var rateLimitedFrames = 0
+    public private(set) var failedLogins = 0
+
+    public init(limits: Limits, now: NIODeadline) {
+        self.limits = limits
+        self.bucket = TokenBucket(ratePerSecond: limits.rateLimitFramesPerSecond, burst: limits.rateLimitBurst, now: now)
+        self.lastActivity = now
+        self.openedAt = now
+    }
+
+    // MARK: - Observers
+
+    /// The protocol state, as in the opcode table.
+    public var state: ConnectionState {
+        switch phase {
+        case .connected: .connected
+        case .awaitingLogin: .awaitingLogin
+        case .characterSelect: .characterSelect
+        case .inWorld: .inWorld
+        case .closed: .closed
+        }
+    }
+
+    /// The logged-in account, once LOGIN succeeded.
+    public var account: AccountIdentity? {
+        switch phase {
+        case .characterSelect(let a), .inWorld(let a, _): a
+        case .connected, .awaitingLogin, .closed: nil
+        }
+    }
+
+    /// True while a request/response exchange is in flight.
+    public var hasPendingRequest: Bool { pending != nil }
+
+    /// True while waiting for the world's answer to a join.
+    public var isJoiningWorld: Bool {
+        if case .joiningWorld = pending { return true }
+        return false
+    }
+
+    /// When the handshake or idle deadline passes, if nothing arrives before. Nil once closed.
+    public var timeoutDeadline: NIODeadline? {
+        switch phase {
+        case .connected: openedAt + limits.helloTimeout
+        case .awaitingLogin, .characterSelect, .inWorld: lastActivity + limits.idleTimeout
+        case .closed: nil
+        }
+    }
+
+    // MARK: - Client input
+
+    /// A frame arrived. Rate limiting comes first (a dropped frame is not even decoded), then
+    /// decoding (any protocol error closes), then `receive(_:)`.
+    public mutating func receive(frame: Frame, now: NIODeadline) -> Action {
+        guard phase != .closed else { return .none }
+        lastActivity = now
+        guard bucket.take(now: now) else {
+            rateLimitedFrames += 1
+            if rateLimitedFrames > limits.maxRateLimitedFrames {
+                return close(disconnect: .rateLimited, reason: "too many frames")
+            }
+            return .write(.error(requestOpcode: frame.opcode, code: .rateLimited))
+        }
+        let message: ClientMessage
+        do {
+            message = try ClientMessage.decode(frame)
+        } catch {
+            return protocolError(error)
+        }
+        return receive(message)
+    }
+
+    /// A decoded client message. The opcode table decides legality before any handler runs.
+    public mutating func receive(_ message: ClientMessage) -> Action {
+        let opcode = message.opcode
+        guard phase != .closed else { return .none }
+        let rule = OpcodeTable.rule(for: opcode)
+        guard rule.legalIn.contains(state) else {
+            illegalFrames += 1
+            if illegalFrames > limits.maxIllegalFrames {
+                return close(disconnect: .illegalState, reason: "too many packets in the wrong state")
+            }
+            return .write(.error(requestOpcode: opcode.rawValue, code: .illegalState))
+        }
+        if rule.isRequest, pending != nil {
+            return .write(.error(requestOpcode: opcode.rawValue, code: .busy))
+        }
+
+        switch (message, phase) {
+        case (.hello(let hello), .connected):
+            guard hello.magic == ProtocolLimits.helloMagic else {
+                return close(disconnect: .badHello, reason: "not an MMOR client")
+            }
+            guard hello.version == ProtocolLimits.version else {
+                return close(disconnect: .unsupportedVersion, reason: "server speaks protocol version \(ProtocolLimits.version)")
+            }
+            phase = .awaitingLogin
+            return .write(.helloAck(version: ProtocolLimits.version, maxClientFrame: UInt32(clamping: limits.maxFrameSize)))
+
+        case (.ping(let nonce), _):
+            return .write(.pong(nonce: nonce))
+
+        case (.logout, _):
+            return close(disconnect: .ok, reason: "logged out")
+
+        case (.login(let token), .awaitingLogin):
+            pending = .login
+            return .validateSession(token: token)
+
+        case (.characterList, .characterSelect(let account)):
+            pending = .characterList
+            return .listCharacters(accountId: account.id)
+
+        case (.characterCreate(let name, let classId, let appearance), .characterSelect(let account)):
+            pending = .characterCreate
+            return .createCharacter(accountId: account.id, name: name, classId: classId, appearance: appearance)
+
+        case (.characterDelete(let id), .characterSelect(let account)):
+            pending = .characterDelete(characterId: id)
+            return .deleteCharacter(accountId: account.id, characterId: id)
+
+        case (.enterWorld(let id), .characterSelect(let account)):
+            pending = .selectingCharacter(characterId: id)
+            return .selectCharacter(accountId: account.id, characterId: id)
+
+        case (.move(let seq, let x, let y), .inWorld):
+            return .forwardMove(seq: seq, x: x, y: y)
+
+        case (.say(let text), .inWorld):
+            // An empty line is not chat; the decoder already refused over-long ones.
+            return text.isEmpty ? .none : .forwardSay(text: text)
+
+        case (.leaveWorld, .inWorld(let account, _)):
+            phase = .characterSelect(account)
+            worldSessionOpen = false
+            return .leaveWorld(reply: .leftWorld(code: .ok))
+
+        default:
+            // Unreachable while OpcodeTable and this switch agree; refusing is the safe answer.
+            return .write(.error(requestOpcode: opcode.rawValue, code: .illegalState))
+        }
+    }
+
+    /// The frame decoder (or the message decoder) failed: DISCONNECT with the error's code.
+    public mutating func protocolError(_ error: ProtocolError) -> Action {
+        guard phase != .closed else { return .none }
+        let reason: String
+        switch error {
+        case .frameTooLarge(let length, let limit): reason = "frame of \(length) bytes exceeds \(limit)"
+        case .frameTooShort(let length): reason = "frame length \(length) is shorter than an opcode"
+        case .unknownOpcode(let opcode): reason = "unknown opcode 0x\(String(opcode, radix: 16))"
+        case .malformed(let opcode, let why): reason = "malformed 0x\(String(opcode, radix: 16)): \(why)"
+        }
+        return close(disconnect: error.resultCode, reason: reason)
+    }
+
+    // MARK: - Backend answers
+
+    /// The auth service answered LOGIN (or failed: `.failure`).
+    public mutating func loginCompleted(_ result: Result<Mmo_ValidateSessionResponse, any Error>) -> Action {
+        guard pending == .login, phase == .awaitingLogin else { return .none }
+        switch result {
+        case .failure:
+            // Our outage, not the client's fault: not counted as a failed login.
+            pending = nil
+            return .write(.loginResult(code: .serviceUnavailable, accountId: "", displayName: ""))
+        case .success(let response) where response.status == .valid && !response.accountID.isEmpty:
+            let account = AccountIdentity(id: response.accountID, displayName: response.displayName)
+            pending = .claimingAccount(account)
+            return .claimAccount(account)
+        case .success(let response):
+            pending = nil
+            let code = response.status == .valid ? ResultCode.internalError : ResultCode(response.status)
+            let result = ServerMessage.loginResult(code: code, accountId: "", displayName: "")
+            failedLogins += 1
+            if failedLogins >= limits.maxFailedLogins {
+                return close(message: result, disconnect: code, reason: "too many failed logins")
+            }
+            return .write(result)
+        }
+    }
+
+    /// The account is registered to this connection and any older connection of it is out of
+    /// the world: the login succeeds.
+    public mutating func accountClaimed() -> Action {
+        guard case .claimingAccount(let account) = pending, phase == .awaitingLogin else { return .none }
+        pending = nil
+        phase = .characterSelect(account)
+        return .write(.loginResult(code: .ok, accountId: account.id, displayName: account.displayName))
+    }
+
+    public mutating func characterListCompleted(_ result: Result<Mmo_CharacterListResponse, any Error>) -> Action {
+        guard pending == .characterList, case .characterSelect = phase else { return .none }
+        pending = nil
+        switch result {
+        case .success(let response):
+            return .write(.characterListResult(
+                code: .ok,
+                maxCharacters: UInt8(clamping: response.maxCharacters),
+                characters: response.characters.map(CharacterSummary.init)))
+        case .failure:
+            return .write(.characterListResult(code: .serviceUnavailable, maxCharacters: 0, characters: []))
+        }
+    }
+
+    public mutating func characterCreateCompleted(_ result: Result<Mmo_CharacterCreateResponse, any Error>) -> Action {
+        guard pending == .characterCreate, case .characterSelect = phase else { return .none }
+        pending = nil
+        switch result {
+        case .success(let response):
+            let code = ResultCode(response.status)
+            let character = code == .ok && response.hasCharacter ? CharacterSummary(response.character) : nil
+            if code == .ok, character == nil {
+                return .write(.characterCreateResult(code: .internalError, character: nil, detail: "character service sent no character"))
+            }
+            return .write(.characterCreateResult(code: code, character: character, detail: response.detail))
+        case .failure:
+            return .write(.characterCreateResult(code: .serviceUnavailable, character: nil, detail: "character service unavailable"))
+        }
+    }
+
+    public mutating func characterDeleteCompleted(_ result: Result<Mmo_CharacterDeleteResponse, any Error>) -> Action {
+        guard case .characterDelete(let id) = pending, case .characterSelect = phase else { return .none }
+        pending = nil
+        switch result {
+        case .success(let response):
+            return .write(.characterDeleteResult(code: ResultCode(response.status), characterId: id))
+        case .failure:
+            return .write(.characterDeleteResult(code: .serviceUnavailable, characterId: id))
+        }
+    }
+
+    /// The character service answered ENTER_WORLD's ownership check; on success the world is asked.
+    public mutating func selectCharacterCompleted(_ result: Result<Mmo_CharacterSelectResponse, any Error>) -> Action {
+        guard case .selectingCharacter(let id) = pending, case .characterSelect(let account) = phase else { return .none }
+        switch result {
+        case .success(let response) where response.status == .ok && response.hasCharacter:
+            pending = .joiningWorld(characterId: id)
+            worldSessionOpen = true
+            var character = response.character
+            character.id = id
+            return .joinWorld(Mmo_PlayerJoin(character: character, accountId: account.id))
+        case .success(let response):
+            pending = nil
+            let code = response.status == .ok ? ResultCode.internalError : ResultCode(response.status)
+            return .write(.enterWorldResult(code: code, entry: nil))
+        case .failure:
+            pending = nil
+            return .write(.enterWorldResult(code: .serviceUnavailable, entry: nil))
+        }
+    }
+
+    // MARK: - World answers
+
+    public mutating func worldJoinAccepted(_ entry: WorldEntry) -> Action {
+        guard case .joiningWorld(let id) = pending, case .characterSelect(let account) = phase else { return .none }
+        pending = nil
+        phase = .inWorld(account, characterId: id)
+        return .write(.enterWorldResult(code: .ok, entry: entry))
+    }
+
+    /// The world refused the join, or the link could not carry it.
+    public mutating func worldJoinRejected(_ code: ResultCode) -> Action {
+        guard case .joiningWorld = pending, case .characterSelect = phase else { return .none }
+        pending = nil
+        worldSessionOpen = false
+        return .write(.enterWorldResult(code: code == .ok ? .internalError : code, entry: nil))
+    }
+
+    /// No answer from the world in time: give up, and leave in case the join lands later.
+    public mutating func joinTimedOut() -> Action {
+        guard case .joiningWorld = pending, case .characterSelect = phase else { return .none }
+        pending = nil
+        worldSessionOpen = false
+        return .leaveWorld(reply: .enterWorldResult(code: .serviceUnavailable, entry: nil))
+    }
+
+    /// The world removed the character (e.g. it logged in elsewhere, or the zone shut down).
+    /// Ignored unless in the world: a `LeftWorld` answering our own `PlayerLeave` arrives after
+    /// LEFT_WORLD was already sent.
+    public mutating func worldLeft(_ code: ResultCode) -> Action {
+        guard case .inWorld(let account, _) = phase else { return .none }
+        phase = .characterSelect(account)
+        worldSessionOpen = false
+        return .write(.leftWorld(code: code))
+    }
+
+    /// True when a WORLD_UPDATE for this session should be forwarded.
+    public var acceptsWorldUpdates: Bool {
+        if case .inWorld = phase { return true }
+        return false
+    }
+
+    /// The world stream failed: whatever the world had of this session is gone.
+    public mutating func worldLinkLost() -> Action {
+        guard worldSessionOpen else { return .none }
+        worldSessionOpen = false
+        switch (phase, pending) {
+        case (.inWorld(let account, _), _):
+            phase = .characterSelect(account)
+            return .write(.leftWorld(code: .serviceUnavailable))
+        case (.characterSelect, .joiningWorld?):
+            pending = nil
+            return .write(.enterWorldResult(code: .serviceUnavailable, entry: nil))
+        default:
+            return .none
+        }
+    }
+
+    // MARK: - Connection events
+
+    /// The handshake or idle deadline may have passed.
+    public mutating func timerFired(now: NIODeadline) -> Action {
+        guard let deadline = timeoutDeadline, now >= deadline else { return .none }
+        if phase == .connected {
+            return close(disconnect: .idleTimeout, reason: "no HELLO in time")
+        }
+        return close(disconnect: .idleTimeout, reason: "no frame in time")
+    }
+
+    /// Another connection logged in to this account, or the server shuts down.
+    public mutating func kick(_ code: ResultCode, reason: String) -> Action {
+        guard phase != .closed else { return .none }
+        return close(disconnect: code, reason: reason)
+    }
+
+    /// The peer closed (or the socket failed). Nothing can be written any more.
+    public mutating func connectionClosed() -> Action {
+        guard phase != .closed else { return .none }
+        let leave = worldSessionOpen
+        phase = .closed
+        pending = nil
+        worldSessionOpen = false
+        return .close(CloseAction(disconnect: nil, reason: "connection closed", leaveWorld: leave))
+    }
+
+    private mutating func close(message: ServerMessage? = nil, disconnect code: ResultCode, reason: String) -> Action {
+        let leave = worldSessionOpen
+        phase = .closed
+        pending = nil
+        worldSessionOpen = false
+        return .close(CloseAction(message: message, disconnect: code, reason: reason, leaveWorld: leave))
+    }
+}

@@ -1,0 +1,390 @@
+import Foundation
+import Logging
+import MMOContracts
+import MMOProtocol
+import NIOCore
+
+/// Everything a connection handler uses besides its channel; shared by all connections.
+struct GatewayServices: Sendable {
+    var authenticator: any SessionAuthenticator
+    var characters: any CharacterDirectory
+    var world: any WorldSessionLink
+    var registry: SessionRegistry
+    var metrics: PacketMetrics
+    var limits: ConnectionStateMachine.Limits
+    /// Deadline for the world's answer to a join.
+    var joinTimeout: TimeAmount
+    var maxUnwritableWorldUpdates: Int
+    var logger: Logger
+}
+
+/// Executes a `ConnectionStateMachine`'s actions on one client channel. It decides nothing:
+/// every event goes to the machine, and whatever comes back is carried out here (writes, backend
+/// calls, world link inputs, timers, closing).
+///
+/// Sits behind `ByteToMessageHandler(FrameDecoder)`, whose protocol errors arrive in
+/// `errorCaught`. All methods run on the channel's event loop; other threads reach the handler
+/// through `ConnectionHandle` (which hops to the loop).
+final class PacketConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = Frame
+    typealias OutboundOut = ByteBuffer
+
+    let id: UInt64
+    private let services: GatewayServices
+    private var logger: Logger
+    private(set) var machine: ConnectionStateMachine?
+    private var context: ChannelHandlerContext?
+    private var timeoutTask: Scheduled<Void>?
+    private var joinTimeoutTask: Scheduled<Void>?
+    private var requestTask: Task<Void, Never>?
+    private var requestStarted: NIODeadline?
+    private var inReadBurst = false
+    private var needsFlush = false
+    private var registered = false
+    /// The account this connection claimed in the registry (released when it closes).
+    private var claimedAccount: String?
+    /// The world link epoch the current join was sent on; a loss of another epoch is stale.
+    private var worldEpoch: UInt64?
+    /// World updates that arrived while the socket was unwritable, in a row.
+    private var unwritableUpdates = 0
+
+    init(id: UInt64, services: GatewayServices) {
+        self.id = id
+        self.services = services
+        var logger = services.logger
+        logger[metadataKey: "connection"] = "\(id)"
+        self.logger = logger
+    }
+
+    private var loopBound: NIOLoopBound<PacketConnectionHandler> {
+        NIOLoopBound(self, eventLoop: context!.eventLoop)
+    }
+
+    // MARK: - Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { start(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start(context: context)
+        context.fireChannelActive()
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard machine == nil else { return }
+        machine = ConnectionStateMachine(limits: services.limits, now: context.eventLoop.now)
+        let handle = ConnectionHandle(id: id, eventLoop: context.eventLoop, handler: loopBound)
+        switch services.registry.register(handle) {
+        case .registered:
+            registered = true
+            services.metrics.connections.record(services.registry.connectionCount)
+            logger.debug("client connected", metadata: ["peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            scheduleTimeout()
+        case .full:
+            services.metrics.connectionsRejected.increment()
+            execute(machine!.kick(.serviceUnavailable, reason: "server is full"))
+        case .shuttingDown:
+            execute(machine!.kick(.serverShuttingDown, reason: "server is shutting down"))
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard machine != nil else { return }
+        let frame = unwrapInboundIn(data)
+        services.metrics.frameIn(frame.opcode)
+        inReadBurst = true
+        execute(machine!.receive(frame: frame, now: context.eventLoop.now))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        inReadBurst = false
+        flushIfNeeded()
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? ProtocolError, machine != nil {
+            logger.debug("protocol error", metadata: ["error": "\(error)"])
+            execute(machine!.protocolError(error))
+        } else {
+            logger.debug("connection error", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { unwritableUpdates = 0 }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if machine != nil { execute(machine!.connectionClosed()) }
+        tearDown()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        tearDown()
+        self.context = nil
+    }
+
+    private func tearDown() {
+        timeoutTask?.cancel()
+        timeoutTask = nil
+        joinTimeoutTask?.cancel()
+        joinTimeoutTask = nil
+        requestTask?.cancel()
+        requestTask = nil
+        if registered {
+            registered = false
+            services.registry.unregister(id, account: claimedAccount)
+            services.metrics.connections.record(services.registry.connectionCount)
+        }
+    }
+
+    // MARK: - Events from other threads (via ConnectionHandle, on this loop)
+
+    /// Takeover or shutdown: the world leave is handed to the link before this returns.
+    func kick(_ code: ResultCode, reason: String) {
+        guard machine != nil else { return }
+        execute(machine!.kick(code, reason: reason))
+    }
+
+    /// This session's outputs from one world batch, in order; flushed once at the end.
+    func receiveWorldOutputs(_ outputs: [Mmo_SessionOutput.OneOf_Kind]) {
+        for output in outputs {
+            receiveWorldOutput(output)
+        }
+        flushIfNeeded()
+    }
+
+    private func receiveWorldOutput(_ output: Mmo_SessionOutput.OneOf_Kind) {
+        guard machine != nil, let context else { return }
+        switch output {
+        case .update(let body):
+            guard machine!.acceptsWorldUpdates else { return }
+            if !context.channel.isWritable {
+                unwritableUpdates += 1
+                if unwritableUpdates > services.maxUnwritableWorldUpdates {
+                    // The client does not read; its outbound buffer would grow without bound.
+                    logger.info("closing a client that does not read its world updates")
+                    execute(machine!.kick(.rateLimited, reason: "not reading"))
+                    context.close(promise: nil)
+                    return
+                }
+            }
+            var buffer = context.channel.allocator.buffer(capacity: ProtocolLimits.frameHeaderSize + body.count)
+            buffer.writeFrame(opcode: .worldUpdate) { $0.writeBytes(body) }
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            services.metrics.frameOut(.worldUpdate)
+            needsFlush = true
+        case .joined(let accepted):
+            joinTimeoutTask?.cancel()
+            joinTimeoutTask = nil
+            execute(machine!.worldJoinAccepted(WorldEntry(accepted)), flush: false)
+        case .rejected(let rejected):
+            joinTimeoutTask?.cancel()
+            joinTimeoutTask = nil
+            execute(machine!.worldJoinRejected(ResultCode(worldCode: rejected.resultCode)), flush: false)
+        case .left(let left):
+            execute(machine!.worldLeft(ResultCode(worldCode: left.resultCode)), flush: false)
+        }
+    }
+
+    /// The world link lost the stream that carried epoch `epoch`.
+    func worldLinkLost(epoch: UInt64) {
+        guard machine != nil, worldEpoch == epoch else { return }
+        worldEpoch = nil
+        joinTimeoutTask?.cancel()
+        joinTimeoutTask = nil
+        execute(machine!.worldLinkLost())
+    }
+
+    // MARK: - Executing actions
+
+    private func execute(_ action: ConnectionStateMachine.Action, flush: Bool = true) {
+        guard let context else { return }
+        switch action {
+        case .none:
+            break
+
+        case .write(let message):
+            write(message, context: context)
+            if flush { flushIfNeeded() }
+
+        case .close(let close):
+            if close.leaveWorld { services.world.leave(session: id) }
+            worldEpoch = nil
+            requestTask?.cancel()
+            requestTask = nil
+            joinTimeoutTask?.cancel()
+            joinTimeoutTask = nil
+            timeoutTask?.cancel()
+            timeoutTask = nil
+            guard context.channel.isActive else { return }
+            if let message = close.message { write(message, context: context) }
+            guard let code = close.disconnect else {
+                context.close(promise: nil)
+                return
+            }
+            services.metrics.disconnect(code)
+            logger.debug("disconnecting client", metadata: ["code": "\(code)", "reason": "\(close.reason)"])
+            var buffer = context.channel.allocator.buffer(capacity: 16 + close.reason.utf8.count)
+            ServerMessage.disconnect(code: code, message: close.reason).encode(into: &buffer)
+            services.metrics.frameOut(.disconnect)
+            needsFlush = false
+            // Stop reading, let the DISCONNECT reach the socket, then close. A peer that does
+            // not read is closed after a short grace period anyway.
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            let channel = context.channel
+            let grace = context.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in
+                grace.cancel()
+                channel.close(promise: nil)
+            }
+
+        case .validateSession(let token):
+            let authenticator = services.authenticator
+            requestStarted = context.eventLoop.now
+            perform({ try await authenticator.validate(token: token) }) { handler, result in
+                if let started = handler.requestStarted {
+                    handler.services.metrics.loginDuration.recordNanoseconds((handler.context!.eventLoop.now - started).nanoseconds)
+                }
+                return handler.machine!.loginCompleted(result)
+            }
+
+        case .claimAccount(let account):
+            claimedAccount = account.id
+            guard let previous = services.registry.claim(account: account.id, for: id) else {
+                execute(machine!.accountClaimed())
+                return
+            }
+            services.metrics.takeovers.increment()
+            logger.info("account logged in again: disconnecting its older connection", metadata: ["previous": "\(previous.id)"])
+            let me = loopBound
+            previous.kick(.loggedInElsewhere, reason: "your account logged in from another client")
+                .hop(to: context.eventLoop)
+                .whenComplete { _ in
+                    let handler = me.value
+                    guard handler.machine != nil else { return }
+                    handler.execute(handler.machine!.accountClaimed())
+                }
+
+        case .listCharacters(let accountId):
+            let characters = services.characters
+            perform({ try await characters.list(accountId: accountId) }) { $0.machine!.characterListCompleted($1) }
+
+        case .createCharacter(let accountId, let name, let classId, let appearance):
+            let characters = services.characters
+            perform({ try await characters.create(accountId: accountId, name: name, classId: UInt32(classId), appearance: appearance) }) {
+                $0.machine!.characterCreateCompleted($1)
+            }
+
+        case .deleteCharacter(let accountId, let characterId):
+            let characters = services.characters
+            perform({ try await characters.delete(accountId: accountId, characterId: characterId) }) {
+                $0.machine!.characterDeleteCompleted($1)
+            }
+
+        case .selectCharacter(let accountId, let characterId):
+            let characters = services.characters
+            perform({ try await characters.select(accountId: accountId, characterId: characterId) }) {
+                $0.machine!.selectCharacterCompleted($1)
+            }
+
+        case .joinWorld(let join):
+            guard let epoch = services.world.join(session: id, join) else {
+                execute(machine!.worldJoinRejected(.serviceUnavailable), flush: flush)
+                return
+            }
+            worldEpoch = epoch
+            joinTimeoutTask?.cancel()
+            let me = loopBound
+            joinTimeoutTask = context.eventLoop.scheduleTask(in: services.joinTimeout) {
+                let handler = me.value
+                handler.joinTimeoutTask = nil
+                guard handler.machine != nil else { return }
+                handler.logger.warning("world did not answer a join in time")
+                handler.execute(handler.machine!.joinTimedOut())
+            }
+
+        case .forwardMove(let seq, let x, let y):
+            services.world.move(session: id, seq: seq, x: x, y: y)
+
+        case .forwardSay(let text):
+            services.world.say(session: id, text: text)
+
+        case .leaveWorld(let reply):
+            services.world.leave(session: id)
+            worldEpoch = nil
+            if let reply {
+                write(reply, context: context)
+                if flush { flushIfNeeded() }
+            }
+        }
+    }
+
+    /// Runs a backend call off the event loop (request/response commands only: never per input)
+    /// and feeds its result back to the machine on the loop.
+    private func perform<R: Sendable>(
+        _ work: @escaping @Sendable () async throws -> R,
+        then complete: @escaping @Sendable (PacketConnectionHandler, Result<R, any Error>) -> ConnectionStateMachine.Action
+    ) {
+        let me = loopBound
+        let loop = context!.eventLoop
+        requestTask = Task {
+            let result: Result<R, any Error>
+            do {
+                result = .success(try await work())
+            } catch {
+                result = .failure(error)
+            }
+            loop.execute {
+                let handler = me.value
+                guard handler.machine != nil, handler.context != nil else { return }
+                handler.requestTask = nil
+                if case .failure(let error) = result, !(error is CancellationError) {
+                    handler.logger.warning("backend call failed", metadata: ["error": "\(error)"])
+                }
+                handler.execute(complete(handler, result))
+            }
+        }
+    }
+
+    private func write(_ message: ServerMessage, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 32)
+        message.encode(into: &buffer)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        services.metrics.frameOut(message.opcode)
+        needsFlush = true
+    }
+
+    private func flushIfNeeded() {
+        guard needsFlush, !inReadBurst, let context else { return }
+        needsFlush = false
+        context.flush()
+    }
+
+    // MARK: - Timeouts
+
+    private func scheduleTimeout() {
+        guard let deadline = machine?.timeoutDeadline, let context else { return }
+        let me = loopBound
+        timeoutTask = context.eventLoop.scheduleTask(deadline: deadline) {
+            me.value.timeoutFired()
+        }
+    }
+
+    private func timeoutFired() {
+        guard machine != nil, let context else { return }
+        timeoutTask = nil
+        let action = machine!.timerFired(now: context.eventLoop.now)
+        if case .none = action {
+            scheduleTimeout()
+        } else {
+            execute(action)
+        }
+    }
+}

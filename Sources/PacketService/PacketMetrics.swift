@@ -1,0 +1,47 @@
+import Metrics
+import MMOProtocol
+
+/// The packet service's metrics, created once per server (after the metrics system is
+/// bootstrapped) so the hot path only increments existing objects.
+final class PacketMetrics: Sendable {
+    let connections: Gauge
+    let connectionsRejected: Counter
+    private let framesIn: [Counter]
+    private let framesOut: [Counter]
+    let loginDuration: Timer
+    let worldBatchesSent: Counter
+    let worldInputsSent: Counter
+    let worldBatchesReceived: Counter
+    let worldLinkFailures: Counter
+    let takeovers: Counter
+
+    init() {
+        connections = Gauge(label: "packet_connections")
+        connectionsRejected = Counter(label: "packet_connections_rejected_total")
+        framesIn = OpcodeFamily.allCases.map { Counter(label: "packet_frames_in_total", dimensions: [("family", $0.label)]) }
+        framesOut = OpcodeFamily.allCases.map { Counter(label: "packet_frames_out_total", dimensions: [("family", $0.label)]) }
+        loginDuration = Timer(label: "packet_login_duration_seconds", preferredDisplayUnit: .seconds)
+        worldBatchesSent = Counter(label: "packet_world_batches_sent_total")
+        worldInputsSent = Counter(label: "packet_world_inputs_sent_total")
+        worldBatchesReceived = Counter(label: "packet_world_batches_received_total")
+        worldLinkFailures = Counter(label: "packet_world_link_failures_total")
+        takeovers = Counter(label: "packet_takeovers_total")
+    }
+
+    func frameIn(_ opcode: UInt16) {
+        framesIn[Self.family(opcode).rawValue].increment()
+    }
+
+    func frameOut(_ opcode: Opcode) {
+        framesOut[OpcodeTable.family(opcode).rawValue].increment()
+    }
+
+    func disconnect(_ code: ResultCode) {
+        // Rare next to frames: a lookup per disconnect is fine.
+        Counter(label: "packet_disconnects_total", dimensions: [("code", code.name)]).increment()
+    }
+
+    private static func family(_ opcode: UInt16) -> OpcodeFamily {
+        Opcode(rawValue: opcode).map(OpcodeTable.family) ?? .unknown
+    }
+}

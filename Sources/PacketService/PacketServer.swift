@@ -1,0 +1,192 @@
+import Logging
+import MMOContracts
+import MMOProtocol
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The packet service: accepts game clients over TCP and drives each through the protocol
+/// (docs/packet-service.md), talking to the auth and character services per request and to the
+/// world over one shared stream.
+///
+/// ```swift
+/// let server = PacketServer(
+///     configuration: .init(port: 7777),
+///     authenticator: GRPCSessionAuthenticator(wrapping: authClient),
+///     characters: GRPCCharacterDirectory(wrapping: characterClient),
+///     world: Mmo_WorldService.Client(wrapping: worldClient))
+/// try await server.run()          // until shutdown() or cancellation
+/// ```
+public final class PacketServer: Sendable {
+    public let configuration: PacketServerConfiguration
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let registry: SessionRegistry
+    private let metrics: PacketMetrics
+    private let worldLink: WorldLink
+    private let services: GatewayServices
+    private let nextConnectionId = Atomic<UInt64>(1)
+
+    private struct State {
+        var serverChannel: (any Channel)?
+        var localPort: Int?
+        var shutdownRequested = false
+        var shutdownStarted = false
+    }
+    private let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - authenticator: session validation for LOGIN (`GRPCSessionAuthenticator`).
+    ///   - characters: character operations (`GRPCCharacterDirectory`).
+    ///   - world: the world service client; the server keeps one `Connect` stream open on it.
+    ///   - eventLoopGroup: where client connections run.
+    public init(
+        configuration: PacketServerConfiguration = PacketServerConfiguration(),
+        authenticator: some SessionAuthenticator,
+        characters: some CharacterDirectory,
+        world: some Mmo_WorldService.ClientProtocol,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "mmo.packet")
+    ) {
+        self.configuration = configuration
+        self.group = eventLoopGroup
+        var logger = logger
+        logger[metadataKey: "gateway"] = "\(configuration.gatewayId)"
+        self.logger = logger
+        let registry = SessionRegistry(maxConnections: configuration.maxConnections)
+        let metrics = PacketMetrics()
+        let worldLink = WorldLink(
+            client: world,
+            gatewayId: configuration.gatewayId,
+            registry: registry,
+            metrics: metrics,
+            flushInterval: configuration.worldFlushInterval,
+            backoff: configuration.worldReconnectBackoff,
+            logger: logger)
+        self.registry = registry
+        self.metrics = metrics
+        self.worldLink = worldLink
+        self.services = GatewayServices(
+            authenticator: authenticator,
+            characters: characters,
+            world: worldLink,
+            registry: registry,
+            metrics: metrics,
+            limits: ConnectionStateMachine.Limits(configuration),
+            joinTimeout: TimeAmount(configuration.requestTimeout),
+            maxUnwritableWorldUpdates: configuration.maxUnwritableWorldUpdates,
+            logger: logger)
+    }
+
+    /// Convenience: every dependency from running `GRPCClient`s (one per service, or the same
+    /// client for all in all-in-one mode).
+    public convenience init<AuthTransport: ClientTransport, CharacterTransport: ClientTransport, WorldTransport: ClientTransport>(
+        configuration: PacketServerConfiguration = PacketServerConfiguration(),
+        auth: GRPCClient<AuthTransport>,
+        characters: GRPCClient<CharacterTransport>,
+        world: GRPCClient<WorldTransport>,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "mmo.packet")
+    ) {
+        self.init(
+            configuration: configuration,
+            authenticator: GRPCSessionAuthenticator(wrapping: auth, timeout: configuration.requestTimeout),
+            characters: GRPCCharacterDirectory(wrapping: characters, timeout: configuration.requestTimeout),
+            world: Mmo_WorldService.Client(wrapping: world),
+            eventLoopGroup: eventLoopGroup,
+            logger: logger)
+    }
+
+    /// The port actually bound (useful with port 0), once `start()` returned.
+    public var localPort: Int? { state.withLock { $0.localPort } }
+
+    /// Open client connections.
+    public var connectionCount: Int { registry.connectionCount }
+
+    /// True while the stream to the world service is established.
+    public var isWorldLinkConnected: Bool { worldLink.isConnected }
+
+    /// Binds the listening socket. Idempotent; `run()` calls it if needed.
+    public func start() async throws {
+        if state.withLock({ $0.serverChannel != nil }) { return }
+        let services = self.services
+        let maxFrameSize = configuration.maxFrameSize
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: configuration.backlog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 256 * 1024))
+            .childChannelInitializer { channel in
+                let id = self.nextConnectionId.wrappingAdd(1, ordering: .relaxed).oldValue
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrameSize)),
+                        PacketConnectionHandler(id: id, services: services))
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        let shutdownEarly = state.withLock { state in
+            state.serverChannel = channel
+            state.localPort = channel.localAddress?.port
+            return state.shutdownRequested
+        }
+        logger.info("packet service listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        if shutdownEarly { shutdown() }
+    }
+
+    /// Serves clients and keeps the world link up until `shutdown()` (or cancellation, which
+    /// shuts down the same way), then returns once clients are disconnected and the world link
+    /// has drained.
+    public func run() async throws {
+        try await start()
+        guard let channel = state.withLock({ $0.serverChannel }) else { return }
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    await self.worldLink.run()
+                    return true
+                }
+                // Wait for the listener to close (shutdown), then for the clients and the link.
+                try? await channel.closeFuture.get()
+                await self.drainClients()
+                self.worldLink.beginDraining()
+                let timeout = self.configuration.shutdownTimeout
+                group.addTask {
+                    try? await Task.sleep(for: timeout)
+                    return false
+                }
+                if await group.next() == false {
+                    self.logger.warning("world link did not drain in time")
+                }
+                group.cancelAll()
+            }
+        } onCancel: {
+            self.shutdown()
+        }
+        logger.info("packet service stopped")
+    }
+
+    /// Graceful shutdown: stop accepting, DISCONNECT(SERVER_SHUTTING_DOWN) everyone (their world
+    /// leaves go out on the world link), then close. `run()` returns when done.
+    public func shutdown() {
+        let channel: (any Channel)? = state.withLock { state in
+            state.shutdownRequested = true
+            return state.serverChannel
+        }
+        channel?.close(promise: nil)
+    }
+
+    private func drainClients() async {
+        let handles = registry.beginShutdown()
+        logger.info("disconnecting clients for shutdown", metadata: ["count": "\(handles.count)"])
+        let kicks = handles.map { $0.kick(.serverShuttingDown, reason: "server is shutting down") }
+        for kick in kicks { try? await kick.get() }
+        // Give the DISCONNECT frames a moment to leave and the sockets to close.
+        let deadline = ContinuousClock.now + configuration.shutdownTimeout
+        while registry.connectionCount > 0, ContinuousClock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import MMOProtocol
+
+/// Everything that tunes a packet service (the client-facing TCP gateway).
+///
+/// All limits have defaults sized for one gateway on a small machine; see docs/packet-service.md.
+public struct PacketServerConfiguration: Sendable {
+    /// Address to listen on.
+    public var host: String
+    /// TCP port; 0 picks a free port (read it back from `PacketServer.localPort`).
+    public var port: Int
+    /// Names this gateway to the world service (first `GatewayBatch`) and in logs.
+    public var gatewayId: String
+    /// Largest client frame (opcode + body) accepted; announced in HELLO_ACK. A length prefix
+    /// above it closes the connection before any of the body is buffered.
+    public var maxFrameSize: Int
+    /// HELLO must arrive within this long after the TCP connection opens.
+    public var helloTimeout: Duration
+    /// Some frame (clients send PING) must arrive within this long, else DISCONNECT(IDLE_TIMEOUT).
+    public var idleTimeout: Duration
+    /// Deadline on every gRPC request made for a client (login, character ops) and on the
+    /// world's answer to a join.
+    public var requestTimeout: Duration
+    /// Token bucket per connection: sustained frames per second ...
+    public var rateLimitFramesPerSecond: Double
+    /// ... and burst size. Every client frame costs one token.
+    public var rateLimitBurst: Int
+    /// Frames dropped for rate limiting (each answered with ERROR(RATE_LIMITED)) before the
+    /// connection is closed with DISCONNECT(RATE_LIMITED).
+    public var maxRateLimitedFrames: Int
+    /// Frames sent in a state where their opcode is illegal (each answered with
+    /// ERROR(ILLEGAL_STATE)) tolerated before DISCONNECT(ILLEGAL_STATE).
+    public var maxIllegalFrames: Int
+    /// Failed logins per connection; the next failure also closes the connection.
+    public var maxFailedLogins: Int
+    /// Open client connections; one more is accepted, told DISCONNECT(SERVICE_UNAVAILABLE) and closed.
+    public var maxConnections: Int
+    /// World updates that may arrive for a client whose socket stays unwritable (it is not
+    /// reading) before the connection is closed. Bounds per-connection outbound memory.
+    public var maxUnwritableWorldUpdates: Int
+    /// Coalescing window of the world link: inputs from all connections are sent as one
+    /// `GatewayBatch` at most this often.
+    public var worldFlushInterval: Duration
+    /// First and largest delay between world link reconnect attempts (doubling in between).
+    public var worldReconnectBackoff: ClosedRange<Duration>
+    /// How long graceful shutdown waits for clients to close and the world link to drain.
+    public var shutdownTimeout: Duration
+    /// TCP listen backlog.
+    public var backlog: Int32
+
+    public init(
+        host: String = "0.0.0.0",
+        port: Int = 7777,
+        gatewayId: String = PacketServerConfiguration.defaultGatewayId(),
+        maxFrameSize: Int = ProtocolLimits.defaultMaxClientFrame,
+        helloTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(60),
+        requestTimeout: Duration = .seconds(5),
+        rateLimitFramesPerSecond: Double = 30,
+        rateLimitBurst: Int = 60,
+        maxRateLimitedFrames: Int = 200,
+        maxIllegalFrames: Int = 20,
+        maxFailedLogins: Int = 5,
+        maxConnections: Int = 20_000,
+        maxUnwritableWorldUpdates: Int = 200,
+        worldFlushInterval: Duration = .milliseconds(2),
+        worldReconnectBackoff: ClosedRange<Duration> = .milliseconds(100) ... .seconds(5),
+        shutdownTimeout: Duration = .seconds(5),
+        backlog: Int32 = 1024
+    ) {
+        self.host = host
+        self.port = port
+        self.gatewayId = gatewayId
+        self.maxFrameSize = maxFrameSize
+        self.helloTimeout = helloTimeout
+        self.idleTimeout = idleTimeout
+        self.requestTimeout = requestTimeout
+        self.rateLimitFramesPerSecond = rateLimitFramesPerSecond
+        self.rateLimitBurst = rateLimitBurst
+        self.maxRateLimitedFrames = maxRateLimitedFrames
+        self.maxIllegalFrames = maxIllegalFrames
+        self.maxFailedLogins = maxFailedLogins
+        self.maxConnections = maxConnections
+        self.maxUnwritableWorldUpdates = maxUnwritableWorldUpdates
+        self.worldFlushInterval = worldFlushInterval
+        self.worldReconnectBackoff = worldReconnectBackoff
+        self.shutdownTimeout = shutdownTimeout
+        self.backlog = backlog
+    }
+
+    /// `hostname-pid`: unique per process on a host, stable for the process's lifetime.
+    public static func defaultGatewayId() -> String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+}

@@ -1,0 +1,129 @@
+import MMOContracts
+import MMOProtocol
+import NIOCore
+import Synchronization
+
+/// How other parts of the gateway reach one connection: everything goes through its event loop.
+struct ConnectionHandle: Sendable {
+    let id: UInt64
+    let eventLoop: any EventLoop
+    let handler: NIOLoopBound<PacketConnectionHandler>
+
+    /// Disconnects the connection with `code`; the future completes once its world session (if
+    /// any) has been handed to the world link as a leave.
+    func kick(_ code: ResultCode, reason: String) -> EventLoopFuture<Void> {
+        let handler = self.handler
+        return eventLoop.submit { handler.value.kick(code, reason: reason) }
+    }
+}
+
+/// The gateway's in-memory view of its connections: connection id -> connection (world output
+/// routing, shutdown broadcast) and account -> connection id (takeover on a second login).
+final class SessionRegistry: Sendable {
+    private struct State {
+        var connections: [UInt64: ConnectionHandle] = [:]
+        var accounts: [String: UInt64] = [:]
+        var accepting = true
+    }
+
+    enum RegisterResult: Equatable {
+        case registered
+        case full
+        case shuttingDown
+    }
+
+    private let state = Mutex(State())
+    let maxConnections: Int
+
+    init(maxConnections: Int) {
+        self.maxConnections = maxConnections
+    }
+
+    var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    func register(_ handle: ConnectionHandle) -> RegisterResult {
+        state.withLock { state in
+            guard state.accepting else { return .shuttingDown }
+            guard state.connections.count < maxConnections else { return .full }
+            state.connections[handle.id] = handle
+            return .registered
+        }
+    }
+
+    /// Forgets the connection and, if it still owns `account`, the account too.
+    func unregister(_ id: UInt64, account: String?) {
+        state.withLock { state in
+            state.connections[id] = nil
+            if let account, state.accounts[account] == id {
+                state.accounts[account] = nil
+            }
+        }
+    }
+
+    /// Makes `id` the connection of `account`; returns the connection that had it before, if any
+    /// (the caller kicks it).
+    func claim(account: String, for id: UInt64) -> ConnectionHandle? {
+        state.withLock { state in
+            let previous = state.accounts.updateValue(id, forKey: account)
+            guard let previous, previous != id else { return nil }
+            return state.connections[previous]
+        }
+    }
+
+    /// The connection currently logged in to `account` (tests, admin).
+    func connectionId(forAccount account: String) -> UInt64? {
+        state.withLock { $0.accounts[account] }
+    }
+
+    /// Stops registering new connections and returns every open one.
+    func beginShutdown() -> [ConnectionHandle] {
+        state.withLock { state in
+            state.accepting = false
+            return Array(state.connections.values)
+        }
+    }
+
+    func allConnections() -> [ConnectionHandle] {
+        state.withLock { Array($0.connections.values) }
+    }
+
+    /// Routes one world batch: one lock acquisition, one hop per event loop, one flush per
+    /// connection. Outputs for connections that are gone are dropped.
+    func deliver(_ batch: Mmo_WorldBatch) {
+        var perLoop: [ObjectIdentifier: LoopDelivery] = [:]
+        state.withLock { state in
+            for output in batch.outputs {
+                guard let kind = output.kind, let handle = state.connections[output.sessionID] else { continue }
+                perLoop[ObjectIdentifier(handle.eventLoop), default: LoopDelivery(eventLoop: handle.eventLoop)]
+                    .append(kind, for: handle)
+            }
+        }
+        for delivery in perLoop.values {
+            delivery.eventLoop.execute {
+                for (handle, outputs) in delivery.sessions {
+                    handle.handler.value.receiveWorldOutputs(outputs)
+                }
+            }
+        }
+    }
+}
+
+/// The outputs of one world batch bound for one event loop, grouped by connection.
+private struct LoopDelivery: Sendable {
+    let eventLoop: any EventLoop
+    private(set) var sessions: [(ConnectionHandle, [Mmo_SessionOutput.OneOf_Kind])] = []
+    private var index: [UInt64: Int] = [:]
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    mutating func append(_ output: Mmo_SessionOutput.OneOf_Kind, for handle: ConnectionHandle) {
+        if let i = index[handle.id] {
+            sessions[i].1.append(output)
+        } else {
+            index[handle.id] = sessions.count
+            sessions.append((handle, [output]))
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import MMOContracts
+import Synchronization
+
+/// One gateway's stream into the world: a bounded inbox the gateway fills and the tick drains,
+/// and an outbox of per-tick batches the gateway's stream writer consumes.
+///
+/// The inbox lock is held only to append or to swap the queued arrays out, never while the
+/// simulation runs, so a gateway never waits for a tick.
+public final class GatewayLink: Sendable {
+    /// Why a link stopped delivering batches.
+    public enum CloseReason: Sendable, Equatable {
+        /// The gateway's stream ended or failed.
+        case gatewayDisconnected
+        /// The gateway fell `maxPendingBatchesPerGateway` batches behind.
+        case tooSlow
+        /// The world is shutting down.
+        case worldStopping
+    }
+
+    /// The runtime's number for this link; the `link` part of every `SessionKey` from it.
+    public let id: UInt32
+    /// Where the stream comes from, for logs.
+    public let peer: String
+    /// One batch per tick in which any of this gateway's sessions has output.
+    public let batches: AsyncStream<Mmo_WorldBatch>
+
+    let outbox: AsyncStream<Mmo_WorldBatch>.Continuation
+    let maxQueuedInputs: Int
+    private let inbox = Mutex(Inbox())
+    private let state = Mutex(LinkState())
+
+    struct Inbox {
+        /// Whole `GatewayBatch.inputs` arrays: appending one is a retain, not a copy.
+        var batches: [[Mmo_GatewayInput]] = []
+        var count = 0
+        /// Inputs dropped since the last drain (for the metric).
+        var dropped = 0
+        /// Sessions whose join arrived when the inbox was full; answered with BUSY.
+        var refusedJoins: [UInt64] = []
+    }
+
+    struct LinkState {
+        var gatewayID = ""
+        var closeReason: CloseReason?
+    }
+
+    init(id: UInt32, peer: String, maxQueuedInputs: Int, maxPendingBatches: Int) {
+        self.id = id
+        self.peer = peer
+        self.maxQueuedInputs = maxQueuedInputs
+        (batches, outbox) = AsyncStream.makeStream(of: Mmo_WorldBatch.self, bufferingPolicy: .bufferingOldest(maxPendingBatches))
+    }
+
+    /// The gateway's self-reported id (from its first batch), or "" before it sent one.
+    public var gatewayID: String {
+        get { state.withLock { $0.gatewayID } }
+    }
+
+    func setGatewayID(_ id: String) {
+        state.withLock { if $0.gatewayID.isEmpty { $0.gatewayID = id } }
+    }
+
+    /// Why the link closed, once it has.
+    public var closeReason: CloseReason? { state.withLock { $0.closeReason } }
+
+    /// Marks the link closed and ends its batch stream (after the batches already queued).
+    /// The first reason wins. Returns false if it was already closed.
+    @discardableResult
+    func close(_ reason: CloseReason) -> Bool {
+        let first = state.withLock { s in
+            guard s.closeReason == nil else { return false }
+            s.closeReason = reason
+            return true
+        }
+        if first { outbox.finish() }
+        return first
+    }
+
+    /// Queues a gateway batch's inputs; returns how many were dropped.
+    ///
+    /// Past `maxQueuedInputs` moves and chat are dropped, joins are refused with BUSY at the
+    /// next tick, and leaves are always kept: dropping one would leave a ghost in the world.
+    @discardableResult
+    func enqueue(_ inputs: [Mmo_GatewayInput]) -> Int {
+        guard !inputs.isEmpty else { return 0 }
+        return inbox.withLock { box in
+            if box.count + inputs.count <= maxQueuedInputs {
+                box.batches.append(inputs)
+                box.count += inputs.count
+                return 0
+            }
+            var kept: [Mmo_GatewayInput] = []
+            var dropped = 0
+            for input in inputs {
+                switch input.kind {
+                case .leave?:
+                    kept.append(input)
+                case .join? where box.count + kept.count < maxQueuedInputs:
+                    kept.append(input)
+                case .join? where box.refusedJoins.count < maxQueuedInputs:
+                    box.refusedJoins.append(input.sessionID)
+                case _ where box.count + kept.count < maxQueuedInputs:
+                    kept.append(input)
+                default:
+                    dropped += 1
+                }
+            }
+            if !kept.isEmpty {
+                box.batches.append(kept)
+                box.count += kept.count
+            }
+            box.dropped += dropped
+            return dropped
+        }
+    }
+
+    /// Swaps the queued inputs into `batches` (which must be empty; its capacity is reused for
+    /// the next round) and returns the refused joins and the number dropped since last time.
+    func drain(into batches: inout [[Mmo_GatewayInput]]) -> (refusedJoins: [UInt64], dropped: Int) {
+        inbox.withLock { box in
+            swap(&box.batches, &batches)
+            box.count = 0
+            let result = (box.refusedJoins, box.dropped)
+            if !box.refusedJoins.isEmpty { box.refusedJoins = [] }
+            box.dropped = 0
+            return result
+        }
+    }
+
+    /// Hands a tick's batch to the gateway's writer. False when the gateway is too far behind
+    /// (the batch was not queued) or the link is closed.
+    func deliver(_ batch: Mmo_WorldBatch) -> Bool {
+        if case .enqueued = outbox.yield(batch) { return true }
+        return false
+    }
+}

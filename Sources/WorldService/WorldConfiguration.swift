@@ -1,0 +1,103 @@
+/// Everything that tunes one world process. Defaults are the production values; every field is
+/// documented in docs/world-service.md.
+public struct WorldConfiguration: Sendable {
+    /// Simulation steps per second; also sent to clients in JoinAccepted.
+    public var tickRateHz: Int = 20
+    /// The zones this process simulates. The first one is where characters with zone id 0 start.
+    public var zones: [Zone] = [.greenvale]
+
+    /// A player sees entities within this distance. Also the interest grid's cell size.
+    public var interestRadius: Float = 50
+    /// An entity leaves view only beyond `interestRadius * interestHysteresis`, so an entity
+    /// pacing along the edge does not flicker in and out.
+    public var interestHysteresis: Float = 1.2
+    /// The most entities one player is shown at a time. A crowd of N players would otherwise cost
+    /// N^2 events per tick; past the cap, newcomers are shown as others leave view.
+    public var maxVisibleEntities: Int = 200
+
+    /// Fastest legal walking speed, units per second.
+    public var maxSpeed: Float = 7
+    /// Multiplier on `maxSpeed * elapsed` that absorbs network jitter (moves bunching up).
+    public var speedTolerance: Float = 1.5
+    /// Units always allowed on top of the speed budget (float rounding, same-tick bursts).
+    public var moveSlack: Float = 1
+    /// The longest idle time credited to a move. Without it a player who stood still for a
+    /// minute could teleport 7 * 60 units in one step.
+    public var maxCreditedMoveTime: Duration = .seconds(2)
+
+    /// Say-chat reaches players within this distance of the speaker (the speaker included).
+    public var chatRadius: Float = 50
+    /// Per-player flood control for say-chat. Lines over the limit are dropped and counted.
+    public var chatRateLimit: ChatRateLimit = ChatRateLimit(lines: 5, per: .seconds(10))
+
+    /// How often positions that changed since their last save are written to the database.
+    public var autosaveInterval: Duration = .seconds(60)
+    /// States per SaveCharacterStates call; bigger autosaves are split.
+    public var maxStatesPerSave: Int = 1000
+    /// Pause before a failed save is retried (the states stay queued meanwhile).
+    public var saveRetryDelay: Duration = .seconds(1)
+    /// Attempts for the final save on shutdown before positions are given up (and logged).
+    public var finalSaveAttempts: Int = 3
+
+    /// Joins past this many players in one zone are rejected with WORLD_FULL.
+    public var maxPlayersPerZone: Int = 5000
+    /// Inputs a gateway may have queued between two ticks; moves and chat beyond it are dropped
+    /// (and counted) instead of blocking the gateway's stream.
+    public var maxQueuedInputsPerGateway: Int = 65536
+    /// Per-tick batches a gateway may have unread. A gateway that falls this far behind is
+    /// disconnected (its players leave) rather than buffered without bound.
+    public var maxPendingBatchesPerGateway: Int = 200
+
+    public init() {}
+
+    /// The length of one tick.
+    public var tickInterval: Duration { .seconds(1) / tickRateHz }
+
+    /// Checks the invariants the simulation relies on; the runtime calls it at start.
+    public func validate() throws(WorldConfigurationError) {
+        func check(_ ok: Bool, _ reason: String) throws(WorldConfigurationError) {
+            if !ok { throw WorldConfigurationError(reason: reason) }
+        }
+        try check(tickRateHz > 0 && tickRateHz <= 1000, "tickRateHz must be in 1...1000")
+        try check(!zones.isEmpty, "at least one zone is required")
+        try check(Set(zones.map(\.id)).count == zones.count, "zone ids must be unique")
+        try check(interestRadius > 0 && interestRadius.isFinite, "interestRadius must be positive")
+        try check(interestHysteresis >= 1 && interestHysteresis.isFinite, "interestHysteresis must be >= 1")
+        try check(maxVisibleEntities > 0, "maxVisibleEntities must be positive")
+        try check(maxSpeed > 0 && speedTolerance > 0 && moveSlack >= 0, "movement limits must be positive")
+        try check(maxCreditedMoveTime > .zero, "maxCreditedMoveTime must be positive")
+        try check(chatRadius >= 0 && chatRadius.isFinite, "chatRadius must be >= 0")
+        try check(chatRateLimit.lines > 0 && chatRateLimit.per > .zero, "chatRateLimit must be positive")
+        try check(autosaveInterval > .zero, "autosaveInterval must be positive")
+        try check(maxStatesPerSave > 0 && finalSaveAttempts > 0, "save limits must be positive")
+        try check(maxPlayersPerZone > 0, "maxPlayersPerZone must be positive")
+        try check(maxQueuedInputsPerGateway > 0, "maxQueuedInputsPerGateway must be positive")
+        try check(maxPendingBatchesPerGateway > 0, "maxPendingBatchesPerGateway must be positive")
+    }
+}
+
+/// At most `lines` chat lines per `per`, refilled continuously (a token bucket).
+public struct ChatRateLimit: Sendable, Hashable {
+    public var lines: Int
+    public var per: Duration
+
+    public init(lines: Int, per: Duration) {
+        self.lines = lines
+        self.per = per
+    }
+}
+
+/// A configuration the world cannot run with.
+public struct WorldConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "invalid world configuration: \(reason)" }
+}
+
+extension Duration {
+    /// Seconds as a Double, for rate arithmetic (Duration's own arithmetic is exact but slow).
+    @inlinable
+    var secondsDouble: Double {
+        let c = components
+        return Double(c.seconds) + Double(c.attoseconds) * 1e-18
+    }
+}

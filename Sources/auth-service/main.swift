@@ -1,0 +1,4 @@
+// The auth service alone. Configuration keys: docs/configuration.md.
+import MMOServer
+
+await ServiceMain.run([.auth])

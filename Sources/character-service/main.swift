@@ -1,0 +1,4 @@
+// The character service alone. Configuration keys: docs/configuration.md.
+import MMOServer
+
+await ServiceMain.run([.character])

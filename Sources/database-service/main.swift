@@ -1,0 +1,4 @@
+// The database service alone. Configuration keys: docs/configuration.md.
+import MMOServer
+
+await ServiceMain.run([.database])

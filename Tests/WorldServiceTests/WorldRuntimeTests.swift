@@ -1,0 +1,286 @@
+import MMOContracts
+import MMOProtocol
+import Testing
+import WorldService
+
+@Suite("WorldRuntime with manual ticks")
+struct WorldRuntimeTests {
+    @Test("a join through a link is accepted, then the player sees itself, in one batch")
+    func joinThroughLink() async throws {
+        let runtime = try WorldRuntime(store: InMemoryCharacterStateStore())
+        let link = try runtime.openLink(peer: "test")
+        let collector = BatchCollector(link)
+        runtime.submit(Mmo_GatewayBatch([.join(10, character: 1, x: 100, y: 100)]), from: link)
+        runtime.tick(now: .zero)
+
+        let batches = try await collector.take()
+        #expect(batches.count == 1)
+        let batch = try #require(batches.first)
+        #expect(batch.tick == 1)
+        guard case .joined(let joined)? = batch.outputs.first?.kind else {
+            Issue.record("expected JoinAccepted first, got \(batch.outputs)")
+            return
+        }
+        #expect(joined.zoneID == 1 && joined.x == 100 && joined.y == 100 && joined.tickRateHz == 20)
+        #expect(
+            try batch.events(for: 10) == [
+                .appear(.init(entityId: joined.entityID, name: "P1", classId: 2, appearance: 7, level: 3, x: 100, y: 100))
+            ])
+        #expect(link.gatewayID == "gw-test")
+        await runtime.shutdown(now: .seconds(1))
+    }
+
+    @Test("a gateway's batch carries all of its sessions' outputs for the tick")
+    func batchingPerGateway() async throws {
+        let runtime = try WorldRuntime(store: InMemoryCharacterStateStore())
+        let gw1 = try runtime.openLink(peer: "gw1")
+        let gw2 = try runtime.openLink(peer: "gw2")
+        let c1 = BatchCollector(gw1)
+        let c2 = BatchCollector(gw2)
+        runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 110, y: 100)]), from: gw1)
+        runtime.submit(Mmo_GatewayBatch([.join(1, character: 3, x: 120, y: 100)]), from: gw2)
+        runtime.tick(now: .zero)
+
+        let b1 = try await c1.take()
+        let b2 = try await c2.take()
+        #expect(b1.count == 1 && b2.count == 1)
+        #expect(b1[0].outputs.count == 4)  // 2 joins + 2 updates
+        #expect(b2[0].outputs.count == 2)
+        #expect(try b1[0].events(for: 1).count == 3)  // itself + 2 neighbours
+        await runtime.shutdown(now: .seconds(1))
+    }
+
+    @Test("leaving saves the position")
+    func saveOnLeave() async throws {
+        let store = InMemoryCharacterStateStore()
+        let runtime = try WorldRuntime(store: store)
+        let link = try runtime.openLink(peer: "test")
+        let collector = BatchCollector(link)
+        runtime.submit(Mmo_GatewayBatch([.join(1, character: 42, x: 100, y: 100)]), from: link)
+        runtime.tick(now: .zero)
+        runtime.submit(Mmo_GatewayBatch([.move(1, seq: 1, x: 105, y: 102)]), from: link)
+        runtime.tick(now: .seconds(1))
+        #expect(await runtime.flushSaves())
+        #expect(store.saved.isEmpty)
+
+        runtime.submit(Mmo_GatewayBatch([.leave(1)]), from: link)
+        runtime.tick(now: .seconds(2))
+        #expect(await runtime.flushSaves())
+        let saved = try #require(store.saved[42])
+        #expect(saved.zoneID == 1 && saved.x == 105 && saved.y == 102)
+
+        let batches = try await collector.take(atLeast: 2)
+        guard case .left(let left)? = batches.outputs(for: 1).last else {
+            Issue.record("expected LeftWorld, got \(batches.outputs(for: 1))")
+            return
+        }
+        #expect(left.resultCode == UInt32(ResultCode.ok.rawValue))
+    }
+
+    @Test("autosave writes only positions that changed, once per interval")
+    func autosave() async throws {
+        let store = InMemoryCharacterStateStore()
+        var config = WorldConfiguration()
+        config.autosaveInterval = .seconds(10)
+        let runtime = try WorldRuntime(configuration: config, store: store)
+        let link = try runtime.openLink(peer: "test")
+        runtime.submit(
+            Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 300, y: 300)]), from: link)
+        runtime.tick(now: .zero)
+        runtime.submit(Mmo_GatewayBatch([.move(1, seq: 1, x: 104, y: 100)]), from: link)
+        runtime.tick(now: .seconds(1))
+        runtime.tick(now: .seconds(5))
+        await runtime.flushSaves()
+        #expect(store.saveCalls.isEmpty)
+
+        runtime.tick(now: .seconds(10))
+        await runtime.flushSaves()
+        #expect(store.saveCalls.count == 1)
+        #expect(store.saved.keys.sorted() == [1])
+        #expect(store.saved[1]?.x == 104)
+
+        // Nothing moved since: the next interval saves nothing.
+        runtime.tick(now: .seconds(21))
+        await runtime.flushSaves()
+        #expect(store.saveCalls.count == 1)
+        await runtime.shutdown(now: .seconds(22))
+    }
+
+    @Test("a failed save is retried and a newer position is not overwritten by the retry")
+    func saveRetry() async throws {
+        let store = InMemoryCharacterStateStore()
+        let runtime = try WorldRuntime(store: store)
+        let link = try runtime.openLink(peer: "test")
+        runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100)]), from: link)
+        runtime.tick(now: .zero)
+        runtime.submit(Mmo_GatewayBatch([.leave(1)]), from: link)
+        runtime.tick(now: .seconds(1))
+
+        store.failNextSaves(1)
+        #expect(await runtime.flushSaves() == false)
+        #expect(runtime.pendingSaveCount == 1)
+        #expect(await runtime.flushSaves())
+        #expect(store.saved[1]?.x == 100)
+        #expect(runtime.pendingSaveCount == 0)
+    }
+
+    @Test("shutdown evicts everyone, ends the gateway streams and saves every position")
+    func manualShutdown() async throws {
+        let store = InMemoryCharacterStateStore()
+        var config = WorldConfiguration()
+        config.saveRetryDelay = .milliseconds(10)
+        let runtime = try WorldRuntime(configuration: config, store: store)
+        let link = try runtime.openLink(peer: "test")
+        let collector = BatchCollector(link)
+        runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 120, y: 100)]), from: link)
+        runtime.tick(now: .zero)
+        store.failNextSaves(1)  // the first final attempt fails; the retry must succeed
+
+        await runtime.shutdown(now: .seconds(1))
+        #expect(store.saved.keys.sorted() == [1, 2])
+        let batches = try await collector.drainToEnd()
+        let lastOutputs = try #require(batches.last).outputs.compactMap(\.kind)
+        let shuttingDown = UInt32(ResultCode.serverShuttingDown.rawValue)
+        #expect(lastOutputs.filter { if case .left(let l) = $0 { l.resultCode == shuttingDown } else { false } }.count == 2)
+        #expect(link.closeReason == .worldStopping)
+        #expect(throws: RPCError.self) { try runtime.openLink(peer: "late") }
+    }
+
+    @Test("a closed gateway link makes its players leave, seen by others, and saves them")
+    func gatewayDisconnect() async throws {
+        let store = InMemoryCharacterStateStore()
+        let runtime = try WorldRuntime(store: store)
+        let gw1 = try runtime.openLink(peer: "gw1")
+        let gw2 = try runtime.openLink(peer: "gw2")
+        let c2 = BatchCollector(gw2)
+        runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100)]), from: gw1)
+        runtime.submit(Mmo_GatewayBatch([.join(1, character: 2, x: 110, y: 100)]), from: gw2)
+        runtime.tick(now: .zero)
+        let first = try await c2.take()
+        let entityA = try first.events(for: 1).compactMap { event -> UInt64? in
+            if case .appear(let a) = event, a.name == "P1" { return a.entityId }
+            return nil
+        }.first
+        let eA = try #require(entityA)
+
+        runtime.closeLink(gw1)
+        runtime.tick(now: .seconds(1))
+        #expect(try await c2.take().events(for: 1) == [.disappear(entityId: eA)])
+        #expect(runtime.playerCount == 1)
+        await runtime.flushSaves()
+        #expect(store.saved[1]?.x == 100)
+    }
+
+    @Test("the same character joining through another gateway logs the old session out")
+    func loggedInElsewhere() async throws {
+        let runtime = try WorldRuntime(store: InMemoryCharacterStateStore())
+        let gw1 = try runtime.openLink(peer: "gw1")
+        let gw2 = try runtime.openLink(peer: "gw2")
+        let c1 = BatchCollector(gw1)
+        let c2 = BatchCollector(gw2)
+        runtime.submit(Mmo_GatewayBatch([.join(5, character: 1, x: 100, y: 100)]), from: gw1)
+        runtime.tick(now: .zero)
+        _ = try await c1.take()
+        runtime.submit(Mmo_GatewayBatch([.join(9, character: 1, x: 100, y: 100)]), from: gw2)
+        runtime.tick(now: .seconds(1))
+
+        guard case .left(let left)? = try await c1.take().outputs(for: 5).first else {
+            Issue.record("old session was not told it left")
+            return
+        }
+        #expect(left.resultCode == UInt32(ResultCode.loggedInElsewhere.rawValue))
+        guard case .joined? = try await c2.take().outputs(for: 9).first else {
+            Issue.record("new session was not accepted")
+            return
+        }
+        #expect(runtime.playerCount == 1)
+        await runtime.shutdown(now: .seconds(2))
+    }
+
+    @Test("a full input queue drops moves, refuses joins with BUSY and still keeps leaves")
+    func inputOverflow() async throws {
+        var config = WorldConfiguration()
+        config.maxQueuedInputsPerGateway = 2
+        let runtime = try WorldRuntime(configuration: config, store: InMemoryCharacterStateStore())
+        let link = try runtime.openLink(peer: "test")
+        let collector = BatchCollector(link)
+        runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 300, y: 300)]), from: link)
+        runtime.submit(Mmo_GatewayBatch([.move(1, seq: 1, x: -5, y: 0), .join(3, character: 3, x: 1, y: 1), .leave(2)]), from: link)
+        runtime.tick(now: .zero)
+
+        let outputs = try await collector.take().flatMap { $0.outputs }
+        func kinds(_ session: UInt64) -> [Mmo_SessionOutput.OneOf_Kind] {
+            outputs.filter { $0.sessionID == session }.compactMap(\.kind)
+        }
+        guard case .rejected(let busy)? = kinds(3).first else {
+            Issue.record("overflowing join was not refused: \(kinds(3))")
+            return
+        }
+        #expect(busy.resultCode == UInt32(ResultCode.busy.rawValue))
+        #expect(kinds(2).contains { if case .left = $0 { true } else { false } })
+        // The dropped move would have produced a correction for session 1.
+        let events1 = try kinds(1).compactMap { kind -> [WorldEvent]? in
+            guard case .update(let data) = kind else { return nil }
+            return try decodeUpdate(.init(bytes: data)).events
+        }.flatMap { $0 }
+        #expect(!events1.contains { if case .correction = $0 { true } else { false } })
+        #expect(runtime.playerCount == 1)
+        await runtime.shutdown(now: .seconds(1))
+    }
+
+    @Test("a gateway that stops reading is disconnected once too far behind")
+    func slowGateway() async throws {
+        var config = WorldConfiguration()
+        config.maxPendingBatchesPerGateway = 2
+        let runtime = try WorldRuntime(configuration: config, store: InMemoryCharacterStateStore())
+        let link = try runtime.openLink(peer: "slow")  // nobody reads link.batches
+        runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100)]), from: link)
+        for t in 0..<3 {
+            // An out-of-bounds move guarantees output every tick.
+            runtime.submit(Mmo_GatewayBatch([.move(1, seq: UInt32(t), x: -1, y: -1)]), from: link)
+            runtime.tick(now: .seconds(t))
+        }
+        #expect(link.closeReason == .tooSlow)
+        runtime.tick(now: .seconds(3))
+        #expect(runtime.playerCount == 0)
+        await runtime.shutdown(now: .seconds(4))
+    }
+}
+
+@Suite("WorldRuntime run loop")
+struct WorldRunLoopTests {
+    @Test("stop() ends run(), and every player's position is saved")
+    func stopSaves() async throws {
+        let store = InMemoryCharacterStateStore()
+        let runtime = try WorldRuntime(store: store)
+        let running = Task { try await runtime.run() }
+        let link = try runtime.openLink(peer: "test")
+        let collector = BatchCollector(link)
+        runtime.submit(Mmo_GatewayBatch([.join(1, character: 7, x: 250, y: 260)]), from: link)
+        try await eventually { runtime.playerCount == 1 }
+
+        runtime.stop()
+        try await running.value
+        #expect(store.saved[7]?.x == 250 && store.saved[7]?.y == 260)
+        let shuttingDown = UInt32(ResultCode.serverShuttingDown.rawValue)
+        let left = try await collector.drainToEnd().outputs(for: 1).contains {
+            if case .left(let l) = $0 { l.resultCode == shuttingDown } else { false }
+        }
+        #expect(left)
+        await #expect(throws: RPCError.self) { try await runtime.run() }
+    }
+
+    @Test("cancelling the task running the world still completes the final save")
+    func cancellationSaves() async throws {
+        let store = SlowStore()
+        let runtime = try WorldRuntime(store: store)
+        let running = Task { try await runtime.run() }
+        let link = try runtime.openLink(peer: "test")
+        runtime.submit(Mmo_GatewayBatch([.join(1, character: 8, x: 10, y: 20)]), from: link)
+        try await eventually { runtime.playerCount == 1 }
+
+        running.cancel()
+        try await running.value
+        #expect(store.inner.saved[8]?.x == 10)
+    }
+}
