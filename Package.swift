@@ -130,7 +130,7 @@ let package = Package(
         .testTarget(name: "WorldServiceTests", dependencies: ["WorldService", .product(name: "GRPCInProcessTransport", package: "grpc-swift-2")]),
         .testTarget(name: "PacketServiceTests", dependencies: ["PacketService", "MMOClient", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "GRPCInProcessTransport", package: "grpc-swift-2")]),
         .testTarget(name: "MMOClientTests", dependencies: ["MMOClient", "MMOProtocol", .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["MMOServer", "MMOClient"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["MMOServer", "MMOClient", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -142,7 +142,8 @@ public final class GameDatabase: Sendable {
     private func lockMigrations(_ db: any SQLExecutor) async throws {
         guard backend.dialect == .postgres else { return }  // SQLite: BEGIN IMMEDIATE already serializes
         // Transaction-scoped, so it is released by COMMIT/ROLLBACK even if we crash mid-way.
-        _ = try await db.query(SQLStatement("SELECT pg_advisory_xact_lock(7236828440130529651)"))
+        // (Selected FROM the function: its `void` result is not a decodable column.)
+        _ = try await db.query(SQLStatement("SELECT 1 AS locked FROM pg_advisory_xact_lock(7236828440130529651)"))
     }
 
     /// True when ``prepare()`` has succeeded, the database answers `SELECT 1` and the cache

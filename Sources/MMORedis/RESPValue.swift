@@ -8,7 +8,7 @@ public enum RESPValue: Sendable, Equatable {
     /// `+OK\r\n`
     case simpleString(String)
     /// `-ERR message\r\n`. Error replies nested in arrays (e.g. inside an `EXEC` reply) stay values;
-    /// a top-level error reply is thrown by ``RedisClient/send(_:)-(String)`` as a ``RedisError``.
+    /// a top-level error reply is thrown by ``RedisClient/send(_:)`` as a ``RedisError``.
     case error(String)
     /// `:42\r\n`
     case integer(Int64)
@@ -20,7 +20,7 @@ public enum RESPValue: Sendable, Equatable {
 
 extension RESPValue {
     /// The value as a UTF-8 string for simple and bulk strings, `nil` otherwise (including null).
-    public var string: String? {
+    public var stringValue: String? {
         switch self {
         case .simpleString(let string):
             return string
@@ -32,13 +32,13 @@ extension RESPValue {
     }
 
     /// The value as an integer for integer replies, `nil` otherwise.
-    public var integer: Int64? {
+    public var int64Value: Int64? {
         if case .integer(let value) = self { return value }
         return nil
     }
 
     /// The elements of a non-null array reply, `nil` otherwise.
-    public var array: [RESPValue]? {
+    public var arrayValue: [RESPValue]? {
         if case .array(.some(let values)) = self { return values }
         return nil
     }

@@ -19,6 +19,8 @@ import Synchronization
 ///   failed connect, further commands fail immediately for a short, growing backoff period.
 /// - A command without a reply after ``Configuration/commandTimeout`` fails with
 ///   ``RedisError/Code/timeout``.
+/// - Cancelling the calling task makes `send` throw `CancellationError` right away; a command
+///   already sent still runs on the server and its reply is discarded.
 ///
 /// Call ``shutdown()`` when done.
 ///
@@ -35,6 +37,7 @@ public final class RedisClient: Sendable {
     private let logger: Logger
 
     /// Creates a client. No connection is opened until the first command.
+    /// A ``Configuration/poolSize`` below 1 is treated as 1.
     ///
     /// - Parameters:
     ///   - eventLoopGroup: Connections are spread over its event loops.
@@ -152,8 +155,14 @@ public final class RedisClient: Sendable {
         var retried = false
         while true {
             let connection = try await self.connection()
+            try Task.checkCancellation()
+            let promise = connection.sendCommand(arguments)
             do {
-                return try await connection.send(arguments).get()
+                return try await withTaskCancellationHandler {
+                    try await promise.futureResult.get()
+                } onCancel: {
+                    promise.fail(CancellationError())
+                }
             } catch let error as RedisError where error.commandWasNotSent && !retried {
                 // The connection died before the command got onto it (e.g. the server closed it
                 // while idle). Nothing was sent, so one retry on a fresh connection is safe.

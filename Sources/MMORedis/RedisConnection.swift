@@ -12,10 +12,14 @@ final class RedisConnection: Sendable {
 
     var isActive: Bool { self.channel.isActive }
 
-    /// Hands a command to the connection's pipeline. The future fails with a ``RedisError``
+    /// Hands a command to the connection's pipeline. The promise fails with a ``RedisError``
     /// when the connection closes or the command times out; error replies are successful
     /// ``RESPValue/error(_:)`` values.
-    func send(_ arguments: RedisCommand.Arguments) -> EventLoopFuture<RESPValue> {
+    ///
+    /// The caller may fail the returned promise early (e.g. on task cancellation): the reply,
+    /// when it arrives, is still consumed in order and then dropped, so the connection stays
+    /// in sync.
+    func sendCommand(_ arguments: RedisCommand.Arguments) -> EventLoopPromise<RESPValue> {
         let replyPromise = self.channel.eventLoop.makePromise(of: RESPValue.self)
         let writePromise = self.channel.eventLoop.makePromise(of: Void.self)
         writePromise.futureResult.whenFailure { error in
@@ -27,7 +31,11 @@ final class RedisConnection: Sendable {
             replyPromise.fail(redisError)
         }
         self.channel.writeAndFlush(RedisCommand(arguments: arguments, replyPromise: replyPromise), promise: writePromise)
-        return replyPromise.futureResult
+        return replyPromise
+    }
+
+    func send(_ arguments: RedisCommand.Arguments) -> EventLoopFuture<RESPValue> {
+        self.sendCommand(arguments).futureResult
     }
 
     /// Closes the connection; in-flight commands fail with ``RedisError/Code/connectionClosed``.

@@ -81,6 +81,7 @@ struct ScenarioCommand: AsyncParsableCommand {
 private struct Observations {
     var view = WorldView()
     var peerId: UInt64?
+    var peerName = ""
     var sawSelfAppear = false
     var heardOwnChat = false
     var sawPeerAppear = false
@@ -303,6 +304,7 @@ private final class ScenarioRun: Sendable {
                         }
                     case .appear(let a) where a.name.lowercased() == peer:
                         o.peerId = a.entityId
+                        o.peerName = a.name
                         if !o.sawPeerAppear {
                             o.sawPeerAppear = true
                             lines.append("PASS saw peer \(a.name) appear as entity \(a.entityId) at \(Report.position(a.x, a.y))")
@@ -310,7 +312,7 @@ private final class ScenarioRun: Sendable {
                     case .move(let id, let x, let y) where id == o.peerId && o.peerId != nil:
                         if !o.sawPeerMove {
                             o.sawPeerMove = true
-                            lines.append("PASS saw peer \(options.expectPeer!) move to \(Report.position(x, y))")
+                            lines.append("PASS saw peer \(o.peerName) move to \(Report.position(x, y))")
                         }
                     case .chat(_, let name, let text) where name.lowercased() == me:
                         if !o.heardOwnChat {

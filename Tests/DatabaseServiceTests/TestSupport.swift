@@ -105,7 +105,7 @@ enum PostgresTestDatabase {
         }
     }
 
-    /// Runs each script with the simple query protocol, which accepts several statements.
+    /// Runs each script, statement by statement, in one session.
     static func execute(_ settings: DatabaseConfiguration.PostgresSettings, _ scripts: [String]) async throws {
         let connection = try await PostgresConnection.connect(
             configuration: .init(
@@ -113,8 +113,8 @@ enum PostgresTestDatabase {
                 password: settings.password, database: settings.database, tls: .disable),
             id: 1, logger: TestEnvironment.logger)
         do {
-            for script in scripts {
-                _ = try await connection.simpleQuery(script).get()
+            for statement in scripts.flatMap(splitSQLScript) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: TestEnvironment.logger)
             }
             try await connection.close()
         } catch {
@@ -123,7 +123,7 @@ enum PostgresTestDatabase {
         }
     }
 
-    /// Runs one query in the test database, returning rows as text (via simple query).
+    /// Runs one query in the test database; cast every column to text.
     static func rows(_ settings: DatabaseConfiguration.PostgresSettings, _ sql: String) async throws -> [[String?]] {
         let connection = try await PostgresConnection.connect(
             configuration: .init(
@@ -131,9 +131,52 @@ enum PostgresTestDatabase {
                 password: settings.password, database: settings.database, tls: .disable),
             id: 1, logger: TestEnvironment.logger)
         defer { Task { try? await connection.close() } }
-        let rows = try await connection.simpleQuery(sql).get()
-        return rows.map { row in row.map { cell in cell.bytes.map { String(buffer: $0) } } }
+        var result: [[String?]] = []
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestEnvironment.logger) {
+            result.append(row.map { cell in
+                guard cell.bytes != nil else { return nil }
+                return try? cell.decode(String.self)
+            })
+        }
+        return result
     }
+}
+
+/// Splits a script into statements at `;`, skipping `--` comments and respecting quotes.
+/// (PostgresNIO always uses the extended protocol, which takes one statement at a time.)
+func splitSQLScript(_ script: String) -> [String] {
+    var statements: [String] = []
+    var current = ""
+    var quote: Character? = nil
+    var inComment = false
+    var previous: Character? = nil
+    for c in script {
+        defer { previous = c }
+        if inComment {
+            if c == "\n" { inComment = false; current.append(c) }
+            continue
+        }
+        if let q = quote {
+            current.append(c)
+            if c == q { quote = nil }
+            continue
+        }
+        switch c {
+        case "'", "\"":
+            quote = c
+            current.append(c)
+        case "-" where previous == "-":
+            current.removeLast()
+            inComment = true
+        case ";":
+            statements.append(current)
+            current = ""
+        default:
+            current.append(c)
+        }
+    }
+    statements.append(current)
+    return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
 }
 
 /// A fresh SQLite file in the temp directory, removed afterwards.

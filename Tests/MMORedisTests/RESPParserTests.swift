@@ -62,7 +62,7 @@ struct RESPParserTests {
         ("$0\r\n\r\n", bulk("")),
         ("$-1\r\n", .bulkString(nil)),
         ("$4\r\na\r\nb\r\n", bulk("a\r\nb")),  // CRLF inside a bulk string is payload
-        ("$4\r\n\u{E9}t\u{E9}\r\n", bulk("\u{E9}t\u{E9}")),  // byte count, not characters
+        ("$5\r\n\u{E9}t\u{E9}\r\n", bulk("\u{E9}t\u{E9}")),  // byte count, not characters
         ("*0\r\n", .array([])),
         ("*-1\r\n", .array(nil)),
         ("*3\r\n:1\r\n$3\r\nfoo\r\n+bar\r\n", .array([.integer(1), bulk("foo"), .simpleString("bar")])),
@@ -195,10 +195,10 @@ struct RESPParserTests {
 
     // MARK: Large replies
 
-    /// A 200,000-element array fed in small pieces. A parser that restarts from the top of the
-    /// reply on every read does ~10^10 steps here and would not finish; ours is linear.
+    /// A 50,000-element array fed in small pieces. A parser that restarts from the top of the
+    /// reply on every read does ~10^9 steps here and would not finish; ours is linear.
     @Test func largeArrayInSmallPiecesIsLinear() throws {
-        let count = 200_000
+        let count = 50_000
         var wire = ByteBuffer()
         RESPEncoder.write(.array((0..<count).map { .integer(Int64($0)) }), into: &wire)
         let clock = ContinuousClock()
@@ -206,8 +206,8 @@ struct RESPParserTests {
         let values = try parseAll(chunked(wire, size: 16))
         let elapsed = clock.now - start
         #expect(values.count == 1)
-        #expect(values.first?.array?.count == count)
-        #expect(values.first?.array?.last == .integer(Int64(count - 1)))
+        #expect(values.first?.arrayValue?.count == count)
+        #expect(values.first?.arrayValue?.last == .integer(Int64(count - 1)))
         #expect(elapsed < .seconds(20), "took \(elapsed)")
     }
 

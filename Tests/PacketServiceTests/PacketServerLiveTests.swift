@@ -63,6 +63,14 @@ func withRawClient<R: Sendable>(port: Int, _ body: (inout RawClient) async throw
     }
 }
 
+/// Waits (up to 5 s) until `condition` holds: for effects that travel the world link's batches.
+func eventually(_ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(5)
+    while !condition(), ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(2))
+    }
+}
+
 /// A packet server on 127.0.0.1:0 with fake auth/characters and a fake world over gRPC's
 /// in-process transport; shut down gracefully after `body`.
 func withLiveServer(
@@ -138,6 +146,7 @@ func withLiveServer(
                 try await good.send(.leaveWorld)
                 #expect(try await good.receive() == .leftWorld(code: .ok))
             }
+            try await eventually { world.inputs.contains { $0.kind == .leave(Mmo_PlayerLeave()) } }
             #expect(world.inputs.contains { $0.kind == .leave(Mmo_PlayerLeave()) })
             #expect(world.batches.first?.gatewayID == "test-gateway")
         }
@@ -166,6 +175,7 @@ func withLiveServer(
                 }
             }
             // The world saw: join (first), leave (first), join (second), leave (second).
+            try await eventually { world.inputs.count >= 4 }
             let kinds = world.inputs.compactMap { input -> String? in
                 switch input.kind {
                 case .join: "join \(input.sessionID)"

@@ -1,3 +1,4 @@
+import Logging
 import MMOContracts
 import MMOProtocol
 import Synchronization
@@ -60,16 +61,19 @@ extension WorldSimulation {
 /// Collects a link's batches in the background so tests can wait for them with a timeout
 /// instead of hanging on a stream that never delivers.
 final class BatchCollector: Sendable {
-    private let received = Mutex<[Mmo_WorldBatch]>([])
-    private let ended = Mutex(false)
+    private final class Box: Sendable {
+        let received = Mutex<[Mmo_WorldBatch]>([])
+        let ended = Mutex(false)
+    }
+
+    private let box = Box()
     private let task: Task<Void, Never>
 
     init(_ link: GatewayLink) {
-        let received = self.received
-        let ended = self.ended
+        let box = self.box
         task = Task {
-            for await batch in link.batches { received.withLock { $0.append(batch) } }
-            ended.withLock { $0 = true }
+            for await batch in link.batches { box.received.withLock { $0.append(batch) } }
+            box.ended.withLock { $0 = true }
         }
     }
 
@@ -78,19 +82,19 @@ final class BatchCollector: Sendable {
     /// Waits until at least `count` batches arrived (or fails after `timeout`), then removes and
     /// returns everything received so far.
     func take(atLeast count: Int = 1, timeout: Duration = .seconds(5)) async throws -> [Mmo_WorldBatch] {
-        try await eventually(timeout: timeout) { received.withLock { $0.count } >= count }
+        try await eventually(timeout: timeout) { box.received.withLock { $0.count } >= count }
         return takeAll()
     }
 
     /// Waits for the stream to end, returning whatever was still unread.
     func drainToEnd(timeout: Duration = .seconds(5)) async throws -> [Mmo_WorldBatch] {
-        try await eventually(timeout: timeout) { ended.withLock { $0 } }
+        try await eventually(timeout: timeout) { box.ended.withLock { $0 } }
         return takeAll()
     }
 
     /// Removes and returns what arrived so far, without waiting.
     func takeAll() -> [Mmo_WorldBatch] {
-        received.withLock { r in
+        box.received.withLock { r in
             defer { r.removeAll() }
             return r
         }
@@ -197,4 +201,13 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async 
         guard ContinuousClock.now < deadline else { throw TestFailure("condition not met in time") }
         try await Task.sleep(for: .milliseconds(5))
     }
+}
+
+/// A runtime that logs nowhere, so test output stays readable.
+func makeRuntime(
+    configuration: WorldConfiguration = WorldConfiguration(), store: any CharacterStateStore
+) throws -> WorldRuntime {
+    try WorldRuntime(
+        configuration: configuration, store: store,
+        logger: Logger(label: "test.world", factory: { _ in SwiftLogNoOpLogHandler() }))
 }

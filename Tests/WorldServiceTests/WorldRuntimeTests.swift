@@ -7,7 +7,7 @@ import WorldService
 struct WorldRuntimeTests {
     @Test("a join through a link is accepted, then the player sees itself, in one batch")
     func joinThroughLink() async throws {
-        let runtime = try WorldRuntime(store: InMemoryCharacterStateStore())
+        let runtime = try makeRuntime(store: InMemoryCharacterStateStore())
         let link = try runtime.openLink(peer: "test")
         let collector = BatchCollector(link)
         runtime.submit(Mmo_GatewayBatch([.join(10, character: 1, x: 100, y: 100)]), from: link)
@@ -32,7 +32,7 @@ struct WorldRuntimeTests {
 
     @Test("a gateway's batch carries all of its sessions' outputs for the tick")
     func batchingPerGateway() async throws {
-        let runtime = try WorldRuntime(store: InMemoryCharacterStateStore())
+        let runtime = try makeRuntime(store: InMemoryCharacterStateStore())
         let gw1 = try runtime.openLink(peer: "gw1")
         let gw2 = try runtime.openLink(peer: "gw2")
         let c1 = BatchCollector(gw1)
@@ -53,7 +53,7 @@ struct WorldRuntimeTests {
     @Test("leaving saves the position")
     func saveOnLeave() async throws {
         let store = InMemoryCharacterStateStore()
-        let runtime = try WorldRuntime(store: store)
+        let runtime = try makeRuntime(store: store)
         let link = try runtime.openLink(peer: "test")
         let collector = BatchCollector(link)
         runtime.submit(Mmo_GatewayBatch([.join(1, character: 42, x: 100, y: 100)]), from: link)
@@ -82,7 +82,7 @@ struct WorldRuntimeTests {
         let store = InMemoryCharacterStateStore()
         var config = WorldConfiguration()
         config.autosaveInterval = .seconds(10)
-        let runtime = try WorldRuntime(configuration: config, store: store)
+        let runtime = try makeRuntime(configuration: config, store: store)
         let link = try runtime.openLink(peer: "test")
         runtime.submit(
             Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 300, y: 300)]), from: link)
@@ -106,10 +106,10 @@ struct WorldRuntimeTests {
         await runtime.shutdown(now: .seconds(22))
     }
 
-    @Test("a failed save is retried and a newer position is not overwritten by the retry")
+    @Test("a failed save stays queued and is retried; a newer position replaces the queued one")
     func saveRetry() async throws {
         let store = InMemoryCharacterStateStore()
-        let runtime = try WorldRuntime(store: store)
+        let runtime = try makeRuntime(store: store)
         let link = try runtime.openLink(peer: "test")
         runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100)]), from: link)
         runtime.tick(now: .zero)
@@ -118,9 +118,18 @@ struct WorldRuntimeTests {
 
         store.failNextSaves(1)
         #expect(await runtime.flushSaves() == false)
+        #expect(store.saved.isEmpty)
+        #expect(runtime.pendingSaveCount == 1)
+
+        // The character comes back, walks and leaves again before the retry.
+        runtime.submit(Mmo_GatewayBatch([.join(2, character: 1, x: 100, y: 100)]), from: link)
+        runtime.tick(now: .seconds(2))
+        runtime.submit(Mmo_GatewayBatch([.move(2, seq: 1, x: 108, y: 100), .leave(2)]), from: link)
+        runtime.tick(now: .seconds(3))
         #expect(runtime.pendingSaveCount == 1)
         #expect(await runtime.flushSaves())
-        #expect(store.saved[1]?.x == 100)
+        #expect(store.saved[1]?.x == 108)
+        #expect(store.saveCalls.count == 1)
         #expect(runtime.pendingSaveCount == 0)
     }
 
@@ -129,7 +138,7 @@ struct WorldRuntimeTests {
         let store = InMemoryCharacterStateStore()
         var config = WorldConfiguration()
         config.saveRetryDelay = .milliseconds(10)
-        let runtime = try WorldRuntime(configuration: config, store: store)
+        let runtime = try makeRuntime(configuration: config, store: store)
         let link = try runtime.openLink(peer: "test")
         let collector = BatchCollector(link)
         runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 120, y: 100)]), from: link)
@@ -149,7 +158,7 @@ struct WorldRuntimeTests {
     @Test("a closed gateway link makes its players leave, seen by others, and saves them")
     func gatewayDisconnect() async throws {
         let store = InMemoryCharacterStateStore()
-        let runtime = try WorldRuntime(store: store)
+        let runtime = try makeRuntime(store: store)
         let gw1 = try runtime.openLink(peer: "gw1")
         let gw2 = try runtime.openLink(peer: "gw2")
         let c2 = BatchCollector(gw2)
@@ -173,7 +182,7 @@ struct WorldRuntimeTests {
 
     @Test("the same character joining through another gateway logs the old session out")
     func loggedInElsewhere() async throws {
-        let runtime = try WorldRuntime(store: InMemoryCharacterStateStore())
+        let runtime = try makeRuntime(store: InMemoryCharacterStateStore())
         let gw1 = try runtime.openLink(peer: "gw1")
         let gw2 = try runtime.openLink(peer: "gw2")
         let c1 = BatchCollector(gw1)
@@ -201,7 +210,7 @@ struct WorldRuntimeTests {
     func inputOverflow() async throws {
         var config = WorldConfiguration()
         config.maxQueuedInputsPerGateway = 2
-        let runtime = try WorldRuntime(configuration: config, store: InMemoryCharacterStateStore())
+        let runtime = try makeRuntime(configuration: config, store: InMemoryCharacterStateStore())
         let link = try runtime.openLink(peer: "test")
         let collector = BatchCollector(link)
         runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 300, y: 300)]), from: link)
@@ -232,7 +241,7 @@ struct WorldRuntimeTests {
     func slowGateway() async throws {
         var config = WorldConfiguration()
         config.maxPendingBatchesPerGateway = 2
-        let runtime = try WorldRuntime(configuration: config, store: InMemoryCharacterStateStore())
+        let runtime = try makeRuntime(configuration: config, store: InMemoryCharacterStateStore())
         let link = try runtime.openLink(peer: "slow")  // nobody reads link.batches
         runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100)]), from: link)
         for t in 0..<3 {
@@ -252,7 +261,7 @@ struct WorldRunLoopTests {
     @Test("stop() ends run(), and every player's position is saved")
     func stopSaves() async throws {
         let store = InMemoryCharacterStateStore()
-        let runtime = try WorldRuntime(store: store)
+        let runtime = try makeRuntime(store: store)
         let running = Task { try await runtime.run() }
         let link = try runtime.openLink(peer: "test")
         let collector = BatchCollector(link)
@@ -273,7 +282,7 @@ struct WorldRunLoopTests {
     @Test("cancelling the task running the world still completes the final save")
     func cancellationSaves() async throws {
         let store = SlowStore()
-        let runtime = try WorldRuntime(store: store)
+        let runtime = try makeRuntime(store: store)
         let running = Task { try await runtime.run() }
         let link = try runtime.openLink(peer: "test")
         runtime.submit(Mmo_GatewayBatch([.join(1, character: 8, x: 10, y: 20)]), from: link)

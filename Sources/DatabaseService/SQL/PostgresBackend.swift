@@ -55,7 +55,11 @@ final class PostgresBackend: SQLBackend {
     }
 
     func classify(_ error: any Error) -> SQLErrorKind {
-        guard let error = error as? PSQLError else { return .other }
+        guard let error = error as? PSQLError else {
+            // The pool's own error (circuit breaker tripped: the server has been unreachable for
+            // longer than the connect timeout) lives in a module PostgresNIO does not export.
+            return String(describing: type(of: error)) == "ConnectionPoolError" ? .unavailable : .other
+        }
         switch error.code {
         case .server:
             let state = error.serverInfo?[.sqlState] ?? ""
