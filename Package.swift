@@ -113,7 +113,7 @@ let package = Package(
 
         // MARK: executables (thin: read config, build, run)
         .executableTarget(name: "mmo", dependencies: ["MMOServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "mmo-bot", dependencies: ["MMOClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "mmo-bot", dependencies: ["MMOClient", "MMOProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "auth-service", dependencies: ["MMOServer"]),
         .executableTarget(name: "character-service", dependencies: ["MMOServer"]),
         .executableTarget(name: "database-service", dependencies: ["MMOServer"]),
@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "CharacterServiceTests", dependencies: ["CharacterService", "DatabaseService"]),
         .testTarget(name: "WorldServiceTests", dependencies: ["WorldService", .product(name: "GRPCInProcessTransport", package: "grpc-swift-2")]),
         .testTarget(name: "PacketServiceTests", dependencies: ["PacketService", "MMOClient", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "GRPCInProcessTransport", package: "grpc-swift-2")]),
-        .testTarget(name: "MMOClientTests", dependencies: ["MMOClient", "MMOProtocol", .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "MMOClientTests", dependencies: ["MMOClient", "MMOProtocol", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "EndToEndTests", dependencies: ["MMOServer", "MMOClient", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
     ],
     swiftLanguageModes: [.v6]

@@ -69,7 +69,8 @@ final class RedisCommandHandler: ChannelDuplexHandler {
             var buffer: ByteBuffer
             switch command.arguments {
             case .strings(let arguments):
-                buffer = context.channel.allocator.buffer(capacity: 16 + arguments.count * 16)
+                // Sized up front so encoding never reallocates; utf8.count is O(1) for native strings.
+                buffer = context.channel.allocator.buffer(capacity: 16 + arguments.reduce(0) { $0 + $1.utf8.count + 16 })
                 RESPEncoder.writeCommand(arguments, into: &buffer)
             case .buffers(let arguments):
                 buffer = context.channel.allocator.buffer(capacity: 16 + arguments.reduce(0) { $0 + $1.readableBytes + 16 })

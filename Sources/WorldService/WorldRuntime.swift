@@ -27,7 +27,7 @@ public final class WorldRuntime: Sendable {
 
     /// What only the tick touches.
     private struct Core: ~Copyable {
-        let simulation: WorldSimulation
+        var simulation: WorldSimulation
         var nextAutosave: Duration?
         var lastCounters = SimulationCounters()
         var batches: [UInt32: Mmo_WorldBatch] = [:]
@@ -144,15 +144,14 @@ public final class WorldRuntime: Sendable {
     private func runTick(
         _ core: inout Core, now: Duration, links: [UInt32: GatewayLink], closed: [UInt32]
     ) -> [GatewayLink] {
-        let sim = core.simulation
-        for id in closed { sim.closeLink(id) }
+        for id in closed { core.simulation.closeLink(id) }
 
         var dropped = 0
         for link in links.values {
             let (refusedJoins, droppedHere) = link.drain(into: &core.drained)
             dropped += droppedHere
             for inputs in core.drained {
-                for input in inputs { submit(input, link: link.id, to: sim) }
+                for input in inputs { submit(input, link: link.id, to: &core.simulation) }
             }
             core.drained.removeAll(keepingCapacity: true)
             for session in refusedJoins {
@@ -168,10 +167,10 @@ public final class WorldRuntime: Sendable {
             logger.warning("gateway input queues overflowed; inputs dropped", metadata: ["dropped": "\(dropped)"])
         }
 
-        sim.step(now: now)
+        core.simulation.step(now: now)
 
         var bytes = 0
-        for output in sim.outputs {
+        for output in core.simulation.outputs {
             var out = Mmo_SessionOutput()
             out.sessionID = output.key.session
             switch output.outcome {
@@ -202,31 +201,31 @@ public final class WorldRuntime: Sendable {
         for (id, var batch) in core.batches {
             // Sessions of links closed since the snapshot: nobody to deliver to.
             guard let link = links[id] else { continue }
-            batch.tick = sim.tick
+            batch.tick = core.simulation.tick
             if !link.deliver(batch), link.closeReason == nil { tooSlow.append(link) }
         }
         core.batches.removeAll(keepingCapacity: true)
 
-        saves.enqueue(sim.departed)
+        saves.enqueue(core.simulation.departed)
         if let due = core.nextAutosave {
             if now >= due {
-                saves.enqueue(sim.takeChangedPositions())
+                saves.enqueue(core.simulation.takeChangedPositions())
                 core.nextAutosave = now + configuration.autosaveInterval
             }
         } else {
             core.nextAutosave = now + configuration.autosaveInterval
         }
 
-        metrics.players.record(sim.playerCount)
+        metrics.players.record(core.simulation.playerCount)
         if bytes > 0 { metrics.bytesOut.increment(by: bytes) }
-        if sim.counters != core.lastCounters {
-            metrics.record(sim.counters, since: core.lastCounters)
-            core.lastCounters = sim.counters
+        if core.simulation.counters != core.lastCounters {
+            metrics.record(core.simulation.counters, since: core.lastCounters)
+            core.lastCounters = core.simulation.counters
         }
         return tooSlow
     }
 
-    private func submit(_ input: Mmo_GatewayInput, link: UInt32, to sim: WorldSimulation) {
+    private func submit(_ input: Mmo_GatewayInput, link: UInt32, to sim: inout WorldSimulation) {
         let key = SessionKey(link: link, session: input.sessionID)
         switch input.kind {
         case .move(let move)?:
@@ -367,7 +366,7 @@ public final class WorldRuntime: Sendable {
     public var pendingSaveCount: Int { saves.pendingCount }
 
     /// Reads the simulation under the tick lock, for tests and diagnostics.
-    public func withSimulation<R: Sendable>(_ body: (WorldSimulation) -> R) -> R {
+    public func withSimulation<R: Sendable>(_ body: (borrowing WorldSimulation) -> R) -> R {
         core.withLock { body($0.simulation) }
     }
 }

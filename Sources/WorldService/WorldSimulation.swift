@@ -10,52 +10,64 @@ import NIOCore
 /// 2. queued commands in arrival order: joins, moves (validated; refused ones get a correction),
 ///    chat (rate-limited, delivered in phase 5), leaves;
 /// 3. a pending `evictAll` (shutdown);
-/// 4. interest: every player that moved or joined updates its view pairs (appear, move,
-///    disappear) - moves of one player within a tick collapse into one `move` per observer;
+/// 4. interest: every player that joined or moved reconciles its view pairs (appear, move,
+///    disappear) - several moves of one player in a tick reach observers as one `move`;
 /// 5. chat delivery to everyone within `chatRadius` of the speaker, speaker included;
-/// 6. encoding: one WORLD_UPDATE body per player that has events.
+/// 6. output: one WORLD_UPDATE body per player that has events (more only past a frame's size).
 ///
 /// Visibility is symmetric (everyone has the same radius), so it is stored as pairs: if A sees B
-/// then B sees A, and each pair is created and dropped in one place.
+/// then B sees A, and each pair is made and dropped in one place.
 ///
-/// Not thread-safe: the runtime owns it and steps it from one task at a time.
-public final class WorldSimulation {
+/// Performance notes: players are stored column-wise by slot (positions, views and update
+/// builders in separate arrays) and the whole simulation is a struct, so the hot loops run
+/// without class-property exclusivity checks or reference counting per pair; events are
+/// encoded straight into one `WorldUpdateBuilder` per player per tick, never stored as values.
+public struct WorldSimulation {
     public let configuration: WorldConfiguration
     /// The number of the last completed step (0 before the first).
     public private(set) var tick: UInt64 = 0
-    /// What the last step produced, in a stable order: joins/rejections/leaves as inputs were
-    /// processed, then updates. Overwritten by the next step.
+    /// What the last step produced, in a stable order: joins, rejections and leaves as inputs
+    /// were processed, then updates. Replaced by the next step.
     public private(set) var outputs: [SessionOutput] = []
     /// Positions of players who left during the last step, to be saved.
     public private(set) var departed: [CharacterPosition] = []
     /// Totals since creation.
     public private(set) var counters = SimulationCounters()
 
-    @usableFromInline let rules: MovementRules
-    @usableFromInline let enterRadiusSquared: Float
-    @usableFromInline let leaveRadiusSquared: Float
-    @usableFromInline let chatRadiusSquared: Float
+    let rules: MovementRules
+    let enterRadiusSquared: Float
+    let leaveRadiusSquared: Float
+    let chatRadiusSquared: Float
 
     var zones: [ZoneState]
     let zoneIndexByID: [UInt32: Int]
-    /// Players by slot. Slots are the grid's entity numbers; freed slots are reused only after the
-    /// step that freed them, so no array built during a step can see a slot change owner.
-    var slots: [Player?] = []
+
+    // Players, column-wise by slot. A slot's `info` is nil when the slot is free. Slots are the
+    // grid's entity numbers; a freed slot is reused only after the step that freed it, so no
+    // slot list built during a step can see a slot change owner.
+    var info: [PlayerInfo?] = []
+    var positions: [Position] = []
+    /// Visible players: slot -> the tick the pair was made.
+    var views: [[Int32: UInt64]] = []
+    /// This tick's WORLD_UPDATE under construction, nil until the player's first event.
+    var updates: [WorldUpdateBuilder?] = []
     var freeSlots: [Int32] = []
     var releasedSlots: [Int32] = []
     var sessions: [SessionKey: Int32] = [:]
     var characters: [UInt64: Int32] = [:]
     var nextEntityID: UInt64 = 1
 
-    // Per-step working storage. Kept between steps so a steady world does not allocate.
+    // Per-step working storage, kept between steps so a steady world does not allocate.
     var pending: [(SessionKey, PlayerCommand)] = []
     var closingLinks: [UInt32] = []
     var evictAllReason: ResultCode?
-    var entered: [Player] = []
-    var moved: [Player] = []
-    var dirty: [Player] = []
+    var entered: [Int32] = []
+    var moved: [Int32] = []
+    var dirty: [Int32] = []
     var chats: [PendingChat] = []
-    var scratchSlots: [Int32] = []
+    var scratch: [Int32] = []
+    /// Full updates of players whose events exceeded one frame this tick (rare).
+    var spilled: [Int32: [ByteBuffer]] = [:]
 
     public init(configuration: WorldConfiguration) {
         self.configuration = configuration
@@ -75,18 +87,18 @@ public final class WorldSimulation {
     // MARK: input
 
     /// Queues a command for the next step.
-    public func submit(_ command: PlayerCommand, from key: SessionKey) {
+    public mutating func submit(_ command: PlayerCommand, from key: SessionKey) {
         pending.append((key, command))
     }
 
     /// Every player of a gateway link leaves at the next step, without a `left` output: the link
     /// is gone. Their positions appear in `departed`.
-    public func closeLink(_ link: UInt32) {
+    public mutating func closeLink(_ link: UInt32) {
         closingLinks.append(link)
     }
 
     /// Every player leaves at the next step (after its commands), each told `reason`.
-    public func evictAll(reason: ResultCode) {
+    public mutating func evictAll(reason: ResultCode) {
         evictAllReason = reason
     }
 
@@ -102,34 +114,34 @@ public final class WorldSimulation {
 
     /// A read-only view of one player, for tests and diagnostics.
     public func player(_ key: SessionKey) -> PlayerSnapshot? {
-        guard let slot = sessions[key], let p = slots[Int(slot)] else { return nil }
+        guard let slot = sessions[key], let p = info[Int(slot)] else { return nil }
         return PlayerSnapshot(
             entityID: p.entityID, characterID: p.characterID, zoneID: zones[p.zoneIndex].zone.id,
-            position: p.position,
-            visibleEntityIDs: Set(p.visible.keys.map { slots[Int($0)]!.entityID }))
+            position: positions[Int(slot)],
+            visibleEntityIDs: Set(views[Int(slot)].keys.map { info[Int($0)]!.entityID }))
     }
 
     /// Positions changed since the last call (or since the player joined), for autosave.
     /// Clears the "changed" marks.
-    public func takeChangedPositions() -> [CharacterPosition] {
+    public mutating func takeChangedPositions() -> [CharacterPosition] {
         var result: [CharacterPosition] = []
-        for case let p? in slots where p.positionChanged {
-            p.positionChanged = false
-            result.append(characterPosition(of: p))
+        for slot in info.indices where info[slot]?.positionChanged == true {
+            info[slot]!.positionChanged = false
+            result.append(characterPosition(of: Int32(slot)))
         }
         return result
     }
 
     /// Every player's position, for a save that must include everyone.
     public func allPositions() -> [CharacterPosition] {
-        slots.compactMap { $0.map(characterPosition(of:)) }
+        info.indices.compactMap { info[$0] == nil ? nil : characterPosition(of: Int32($0)) }
     }
 
     // MARK: step
 
     /// Advances the world by one tick at time `now` (a monotonic time since some fixed origin;
     /// the simulation only ever subtracts two of them).
-    public func step(now: Duration) {
+    public mutating func step(now: Duration) {
         tick &+= 1
         outputs.removeAll(keepingCapacity: true)
         departed.removeAll(keepingCapacity: true)
@@ -141,89 +153,98 @@ public final class WorldSimulation {
         releasedSlots.removeAll(keepingCapacity: true)
 
         if !closingLinks.isEmpty {
-            for link in closingLinks { removePlayers(ofLink: link) }
+            let links = closingLinks
             closingLinks.removeAll(keepingCapacity: true)
+            for link in links { removePlayers(ofLink: link) }
         }
 
-        for index in pending.indices {
-            let (key, command) = pending[index]
-            apply(command, from: key, now: now)
+        if !pending.isEmpty {
+            var commands: [(SessionKey, PlayerCommand)] = []
+            swap(&commands, &pending)
+            for (key, command) in commands { apply(command, from: key, now: now) }
+            commands.removeAll(keepingCapacity: true)
+            swap(&commands, &pending)  // give the capacity back for the next tick
         }
-        pending.removeAll(keepingCapacity: true)
 
         if let reason = evictAllReason {
             evictAllReason = nil
-            for case let p? in slots { remove(p, telling: reason) }
+            for slot in info.indices where info[slot] != nil { remove(Int32(slot), telling: reason) }
         }
 
-        for p in entered where p.inWorld { updateInterest(of: p) }
-        for p in moved where p.inWorld {
-            updateInterest(of: p)
-            p.anchor = p.position
-            p.anchorTime = now
+        for index in entered.indices {
+            let slot = entered[index]
+            if info[Int(slot)] != nil { updateInterest(of: slot) }
         }
-        for chat in chats { deliver(chat) }
-        encodeUpdates()
+        for index in moved.indices {
+            let slot = moved[index]
+            guard info[Int(slot)] != nil else { continue }
+            updateInterest(of: slot)
+            info[Int(slot)]!.anchor = positions[Int(slot)]
+            info[Int(slot)]!.anchorTime = now
+        }
+        for index in chats.indices { deliver(chats[index]) }
+        collectUpdates()
     }
 
     // MARK: commands
 
-    func apply(_ command: PlayerCommand, from key: SessionKey, now: Duration) {
+    mutating func apply(_ command: PlayerCommand, from key: SessionKey, now: Duration) {
+        if case .join(let profile, let zoneID, let position) = command {
+            return join(key, profile: profile, zoneID: zoneID, position: position, now: now)
+        }
+        guard let slot = sessions[key] else {
+            counters.inputsForUnknownSessions += 1
+            return
+        }
+        let s = Int(slot)
         switch command {
-        case .join(let profile, let zoneID, let position):
-            join(key, profile: profile, zoneID: zoneID, position: position, now: now)
+        case .join:
+            break
 
         case .move(let seq, let target):
-            guard let p = player(at: key) else {
-                counters.inputsForUnknownSessions += 1
-                return
-            }
-            let zone = zones[p.zoneIndex]
-            switch rules.judge(from: p.anchor, at: p.anchorTime, to: target, now: now, within: zone.zone.bounds) {
+            let p = info[s]!
+            let current = positions[s]
+            switch rules.judge(
+                from: p.anchor, at: p.anchorTime, to: target, now: now, within: zones[p.zoneIndex].zone.bounds)
+            {
             case .accepted:
-                p.position = target
-                p.positionChanged = true
-                zones[p.zoneIndex].grid.move(p.slot, to: target)
+                positions[s] = target
+                info[s]!.positionChanged = true
+                zones[p.zoneIndex].grid.move(slot, to: target)
                 if p.movedTick != tick {
-                    p.movedTick = tick
-                    moved.append(p)
+                    info[s]!.movedTick = tick
+                    moved.append(slot)
                 }
             case .outOfBounds:
                 counters.movesOutOfBounds += 1
-                push(.correction(seq: seq, x: p.position.x, y: p.position.y, reason: .moveOutOfBounds), to: p)
+                push(.correction(seq: seq, x: current.x, y: current.y, reason: .moveOutOfBounds), to: slot)
             case .tooFast:
                 counters.movesTooFast += 1
-                push(.correction(seq: seq, x: p.position.x, y: p.position.y, reason: .moveTooFast), to: p)
+                push(.correction(seq: seq, x: current.x, y: current.y, reason: .moveTooFast), to: slot)
             }
 
         case .say(let text):
-            guard let p = player(at: key) else {
-                counters.inputsForUnknownSessions += 1
-                return
-            }
-            // The gateway enforces the protocol's limit; checked again because an oversize
-            // string would make every recipient's client reject the whole update.
+            // The gateway enforces the protocol's limit; checked again because one oversize line
+            // would make every recipient's client reject its whole update.
             guard !text.isEmpty, text.utf8.count <= ProtocolLimits.maxChatBytes else {
                 counters.chatInvalid += 1
                 return
             }
-            guard p.chat.take(limit: configuration.chatRateLimit, now: now) else {
+            guard info[s]!.chat.take(limit: configuration.chatRateLimit, now: now) else {
                 counters.chatRateLimited += 1
                 return
             }
+            let p = info[s]!
             chats.append(
-                PendingChat(zoneIndex: p.zoneIndex, position: p.position, entityID: p.entityID, name: p.look.name, text: text))
+                PendingChat(
+                    zoneIndex: p.zoneIndex, position: positions[s], entityID: p.entityID, name: p.look.name, text: text))
 
         case .leave:
-            guard let p = player(at: key) else {
-                counters.inputsForUnknownSessions += 1
-                return
-            }
-            remove(p, telling: .ok)
+            remove(slot, telling: .ok)
         }
     }
 
-    func join(_ key: SessionKey, profile: PlayerProfile, zoneID: UInt32, position: Position, now: Duration) {
+    mutating func join(_ key: SessionKey, profile: PlayerProfile, zoneID: UInt32, position: Position, now: Duration) {
         guard sessions[key] == nil else { return reject(key, .alreadyInWorld) }
         let zoneIndex: Int
         if zoneID == 0 {
@@ -237,9 +258,9 @@ public final class WorldSimulation {
         var start = zoneID != 0 && zone.bounds.contains(position) ? position : zone.spawn
 
         // The newest session wins: the old one is told and removed first. Its live position is
-        // newer than the saved one the join carries.
-        if let oldSlot = characters[profile.characterID], let old = slots[Int(oldSlot)] {
-            if old.zoneIndex == zoneIndex { start = old.position }
+        // newer than the saved one this join carries.
+        if let old = characters[profile.characterID] {
+            if info[Int(old)]!.zoneIndex == zoneIndex { start = positions[Int(old)] }
             remove(old, telling: .loggedInElsewhere)
         }
         guard zones[zoneIndex].playerCount < configuration.maxPlayersPerZone else { return reject(key, .worldFull) }
@@ -248,148 +269,173 @@ public final class WorldSimulation {
         if let free = freeSlots.popLast() {
             slot = free
         } else {
-            slot = Int32(slots.count)
-            slots.append(nil)
+            slot = Int32(info.count)
+            info.append(nil)
+            positions.append(start)
+            views.append([:])
+            updates.append(nil)
         }
+        let entityID = nextEntityID
+        nextEntityID += 1
         let look = WorldEvent.EntityAppearance(
-            entityId: nextEntityID,
+            entityId: entityID,
             name: profile.name.truncatedUTF8(maxBytes: ProtocolLimits.maxCharacterNameBytes),
             classId: profile.classID, appearance: profile.appearance, level: profile.level, x: 0, y: 0)
-        let p = Player(
-            slot: slot, key: key, entityID: nextEntityID, characterID: profile.characterID, zoneIndex: zoneIndex,
-            look: look, position: start, now: now, chat: ChatBucket(limit: configuration.chatRateLimit, now: now))
-        nextEntityID += 1
-        p.positionChanged = start != position || zoneID == 0
-        slots[Int(slot)] = p
+        info[Int(slot)] = PlayerInfo(
+            key: key, entityID: entityID, characterID: profile.characterID, zoneIndex: zoneIndex, look: look,
+            anchor: start, anchorTime: now, chat: ChatBucket(limit: configuration.chatRateLimit, now: now),
+            // A substituted position must reach the database even if the player never moves.
+            positionChanged: start != position || zoneID == 0)
+        positions[Int(slot)] = start
         sessions[key] = slot
         characters[profile.characterID] = slot
         zones[zoneIndex].grid.insert(slot, at: start)
         zones[zoneIndex].playerCount += 1
 
-        outputs.append(SessionOutput(key: key, outcome: .joined(entityID: p.entityID, zoneID: zone.id, position: start)))
+        outputs.append(SessionOutput(key: key, outcome: .joined(entityID: entityID, zoneID: zone.id, position: start)))
         // The player sees itself first, so its client knows its own entity before any neighbour.
-        push(.appear(p.appearance), to: p)
-        entered.append(p)
+        push(.appear(appearance(of: slot)), to: slot)
+        entered.append(slot)
     }
 
-    func reject(_ key: SessionKey, _ code: ResultCode) {
+    mutating func reject(_ key: SessionKey, _ code: ResultCode) {
         counters.joinsRejected += 1
         outputs.append(SessionOutput(key: key, outcome: .rejected(code)))
     }
 
-    func removePlayers(ofLink link: UInt32) {
-        for case let p? in slots where p.key.link == link { remove(p, telling: nil) }
+    mutating func removePlayers(ofLink link: UInt32) {
+        for slot in info.indices where info[slot]?.key.link == link { remove(Int32(slot), telling: nil) }
     }
 
-    /// Takes `p` out of the world: observers see it disappear, its position is queued for saving,
-    /// and its session is told `reason` (nil: nobody to tell).
-    func remove(_ p: Player, telling reason: ResultCode?) {
-        for other in p.visible.keys {
-            let q = slots[Int(other)].unsafelyUnwrapped
-            q.visible.removeValue(forKey: p.slot)
-            push(.disappear(entityId: p.entityID), to: q)
+    /// Takes a player out of the world: observers see it disappear, its position is queued for
+    /// saving, and its session is told `reason` (nil: nobody to tell).
+    mutating func remove(_ slot: Int32, telling reason: ResultCode?) {
+        let s = Int(slot)
+        guard let p = info[s] else { return }
+        var view: [Int32: UInt64] = [:]
+        swap(&view, &views[s])
+        for other in view.keys {
+            views[Int(other)].removeValue(forKey: slot)
+            push(.disappear(entityId: p.entityID), to: other)
         }
-        p.visible.removeAll()
-        p.inWorld = false
-        zones[p.zoneIndex].grid.remove(p.slot)
+        departed.append(characterPosition(of: slot))
+        zones[p.zoneIndex].grid.remove(slot)
         zones[p.zoneIndex].playerCount -= 1
         sessions.removeValue(forKey: p.key)
-        if characters[p.characterID] == p.slot { characters.removeValue(forKey: p.characterID) }
-        slots[Int(p.slot)] = nil
-        releasedSlots.append(p.slot)
-        departed.append(characterPosition(of: p))
+        if characters[p.characterID] == slot { characters.removeValue(forKey: p.characterID) }
+        info[s] = nil
+        updates[s] = nil  // events for a player who is gone are never sent
+        spilled.removeValue(forKey: slot)
+        releasedSlots.append(slot)
         if let reason { outputs.append(SessionOutput(key: p.key, outcome: .left(reason))) }
     }
 
     // MARK: interest
 
-    /// Reconciles `p`'s view pairs with its current position: existing pairs beyond the leave
-    /// radius are dropped, the rest learn p's new position, and entities inside the enter radius
-    /// that p does not see yet appear (both ways), subject to `maxVisibleEntities` on both sides.
-    func updateInterest(of p: Player) {
+    /// Reconciles a player's view pairs with its current position: pairs beyond the leave radius
+    /// are dropped, the rest learn the new position, and entities inside the enter radius that
+    /// are not seen yet appear (both ways), within `maxVisibleEntities` on both sides.
+    mutating func updateInterest(of slot: Int32) {
+        let s = Int(slot)
+        let center = positions[s]
+        let entityID = info[s]!.entityID
         let cap = configuration.maxVisibleEntities
-        scratchSlots.removeAll(keepingCapacity: true)
-        for (other, since) in p.visible {
-            let q = slots[Int(other)].unsafelyUnwrapped
-            if q.position.distanceSquared(to: p.position) > leaveRadiusSquared {
-                scratchSlots.append(other)
-            } else if since != tick {
-                // A pair made this tick already carried p's latest position in its appear.
-                push(.move(entityId: p.entityID, x: p.position.x, y: p.position.y), to: q)
+
+        scratch.removeAll(keepingCapacity: true)
+        do {
+            let view = views[s]  // a borrowed copy: p's own view is not changed inside this loop
+            for (other, since) in view {
+                if positions[Int(other)].distanceSquared(to: center) > leaveRadiusSquared {
+                    scratch.append(other)
+                } else if since != tick {
+                    // A pair made this tick already carried the latest position in its appear.
+                    push(.move(entityId: entityID, x: center.x, y: center.y), to: other)
+                }
             }
         }
-        for other in scratchSlots {
-            let q = slots[Int(other)].unsafelyUnwrapped
-            p.visible.removeValue(forKey: other)
-            q.visible.removeValue(forKey: p.slot)
-            push(.disappear(entityId: q.entityID), to: p)
-            push(.disappear(entityId: p.entityID), to: q)
+        for index in scratch.indices {
+            let other = scratch[index]
+            views[s].removeValue(forKey: other)
+            views[Int(other)].removeValue(forKey: slot)
+            push(.disappear(entityId: info[Int(other)]!.entityID), to: slot)
+            push(.disappear(entityId: entityID), to: other)
         }
 
-        guard p.visible.count < cap else { return }
-        let center = p.position
-        zones[p.zoneIndex].grid.forEachCandidate(near: center, radius: configuration.interestRadius) { other in
-            guard other != p.slot, p.visible.count < cap else { return }
-            let q = slots[Int(other)].unsafelyUnwrapped
-            guard q.position.distanceSquared(to: center) <= enterRadiusSquared,
-                q.visible.count < cap, p.visible[other] == nil
+        guard views[s].count < cap else { return }
+        let grid = zones[info[s]!.zoneIndex].grid
+        grid.forEachCandidate(near: center, radius: configuration.interestRadius) { other in
+            guard other != slot,
+                positions[Int(other)].distanceSquared(to: center) <= enterRadiusSquared,
+                views[s].count < cap, views[Int(other)].count < cap,
+                views[s][other] == nil
             else { return }
-            p.visible[other] = tick
-            q.visible[p.slot] = tick
-            push(.appear(q.appearance), to: p)
-            push(.appear(p.appearance), to: q)
+            views[s][other] = tick
+            views[Int(other)][slot] = tick
+            push(.appear(appearance(of: other)), to: slot)
+            push(.appear(appearance(of: slot)), to: other)
         }
     }
 
     // MARK: chat
 
-    func deliver(_ chat: PendingChat) {
+    mutating func deliver(_ chat: PendingChat) {
         let event = WorldEvent.chat(entityId: chat.entityID, name: chat.name, text: chat.text)
-        zones[chat.zoneIndex].grid.forEachCandidate(near: chat.position, radius: configuration.chatRadius) { other in
-            let q = slots[Int(other)].unsafelyUnwrapped
-            if q.position.distanceSquared(to: chat.position) <= chatRadiusSquared { push(event, to: q) }
+        let grid = zones[chat.zoneIndex].grid
+        grid.forEachCandidate(near: chat.position, radius: configuration.chatRadius) { other in
+            if positions[Int(other)].distanceSquared(to: chat.position) <= chatRadiusSquared { push(event, to: other) }
         }
     }
 
     // MARK: output
 
-    /// Appends `event` to `p`'s events for this tick; the first event of a tick registers `p`
-    /// for encoding and recycles last tick's array.
+    /// Encodes `event` into the player's update for this tick; its first event of the tick
+    /// starts the update and registers the player for output.
     @inline(__always)
-    func push(_ event: WorldEvent, to p: Player) {
-        if p.eventTick != tick {
-            p.eventTick = tick
-            p.events.removeAll(keepingCapacity: true)
-            dirty.append(p)
+    mutating func push(_ event: WorldEvent, to slot: Int32) {
+        let s = Int(slot)
+        if updates[s] == nil {
+            // Sized for a move from everyone in view, so a typical update never reallocates.
+            updates[s] = WorldUpdateBuilder(tick: tick, capacity: 32 + 24 * views[s].count)
+            dirty.append(slot)
         }
-        p.events.append(event)
+        if !updates[s]!.append(event) { spill(event, to: slot) }
     }
 
-    /// One WORLD_UPDATE body per player with events (more only if one would exceed a frame).
-    func encodeUpdates() {
-        for p in dirty where p.inWorld {
-            var builder = WorldUpdateBuilder(tick: tick, capacity: 16 + p.events.count * 24)
-            for event in p.events {
-                if builder.append(event) { continue }
-                // Full (65535 events or a 1 MiB frame): ship it and continue in a second update.
-                outputs.append(SessionOutput(key: p.key, outcome: .update(builder.buffer)))
-                builder = WorldUpdateBuilder(tick: tick)
-                builder.append(event)
+    /// The update is full (65535 events or a whole frame): set it aside and start another.
+    mutating func spill(_ event: WorldEvent, to slot: Int32) {
+        let s = Int(slot)
+        spilled[slot, default: []].append(updates[s]!.buffer)
+        var next = WorldUpdateBuilder(tick: tick)
+        next.append(event)
+        updates[s] = next
+    }
+
+    /// Moves every player's finished update into `outputs`.
+    mutating func collectUpdates() {
+        for index in dirty.indices {
+            let slot = dirty[index]
+            let s = Int(slot)
+            guard let update = updates[s], let key = info[s]?.key else { continue }
+            updates[s] = nil
+            if let earlier = spilled.removeValue(forKey: slot) {
+                for body in earlier { outputs.append(SessionOutput(key: key, outcome: .update(body))) }
             }
-            outputs.append(SessionOutput(key: p.key, outcome: .update(builder.buffer)))
-            // Drop references to this tick's names and chat lines now rather than next time.
-            p.events.removeAll(keepingCapacity: true)
+            outputs.append(SessionOutput(key: key, outcome: .update(update.buffer)))
         }
     }
 
-    @inline(__always)
-    func player(at key: SessionKey) -> Player? {
-        guard let slot = sessions[key] else { return nil }
-        return slots[Int(slot)]
+    /// The `appear` payload of a player at its current position.
+    func appearance(of slot: Int32) -> WorldEvent.EntityAppearance {
+        var a = info[Int(slot)]!.look
+        let p = positions[Int(slot)]
+        a.x = p.x
+        a.y = p.y
+        return a
     }
 
-    func characterPosition(of p: Player) -> CharacterPosition {
-        CharacterPosition(characterID: p.characterID, zoneID: zones[p.zoneIndex].zone.id, position: p.position)
+    func characterPosition(of slot: Int32) -> CharacterPosition {
+        let p = info[Int(slot)]!
+        return CharacterPosition(characterID: p.characterID, zoneID: zones[p.zoneIndex].zone.id, position: positions[Int(slot)])
     }
 }
 
@@ -417,50 +463,18 @@ struct PendingChat {
     var text: String
 }
 
-/// A player in the world. A class so the interest loops can update two players at once without
-/// copying either; only the simulation touches it.
-final class Player {
-    let slot: Int32
+/// The per-player data the hot loops do not need.
+struct PlayerInfo {
     let key: SessionKey
     let entityID: UInt64
     let characterID: UInt64
     let zoneIndex: Int
-    /// Name, class and looks, as sent in `appear` (its x/y are filled in when sent).
+    /// Name, class and looks, as sent in `appear` (x/y are filled in when sent).
     let look: WorldEvent.EntityAppearance
-    var position: Position
     /// Last position accepted in an earlier tick, and when: moves are judged against it.
     var anchor: Position
     var anchorTime: Duration
     var chat: ChatBucket
-    /// Visible players: slot -> the tick the pair was made.
-    var visible: [Int32: UInt64] = [:]
-    var events: [WorldEvent] = []
-    var eventTick: UInt64 = 0
     var movedTick: UInt64 = 0
-    var positionChanged = false
-    var inWorld = true
-
-    init(
-        slot: Int32, key: SessionKey, entityID: UInt64, characterID: UInt64, zoneIndex: Int,
-        look: WorldEvent.EntityAppearance, position: Position, now: Duration, chat: ChatBucket
-    ) {
-        self.slot = slot
-        self.key = key
-        self.entityID = entityID
-        self.characterID = characterID
-        self.zoneIndex = zoneIndex
-        self.look = look
-        self.position = position
-        self.anchor = position
-        self.anchorTime = now
-        self.chat = chat
-    }
-
-    /// The `appear` payload at the current position.
-    var appearance: WorldEvent.EntityAppearance {
-        var a = look
-        a.x = position.x
-        a.y = position.y
-        return a
-    }
+    var positionChanged: Bool
 }
