@@ -26,6 +26,8 @@ let package = Package(
         .executable(name: "database-service", targets: ["database-service"]),
         .executable(name: "packet-service", targets: ["packet-service"]),
         .executable(name: "world-service", targets: ["world-service"]),
+        .executable(name: "launcher", targets: ["launcher"]),
+        .executable(name: "mmo-client", targets: ["mmo-client"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -46,6 +48,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: shared libraries
@@ -111,9 +114,23 @@ let package = Package(
                            "CharacterService", "WorldService", "PacketService"]
         ),
 
+        // MARK: player side
+        .target(
+            name: "MMOLauncher",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "TerminalClient", dependencies: ["MMOClient", "MMOProtocol"]),
+
         // MARK: executables (thin: read config, build, run)
         .executableTarget(name: "mmo", dependencies: ["MMOServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "mmo-bot", dependencies: ["MMOClient", "MMOProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "launcher", dependencies: ["MMOLauncher", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "mmo-client", dependencies: ["TerminalClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "auth-service", dependencies: ["MMOServer"]),
         .executableTarget(name: "character-service", dependencies: ["MMOServer"]),
         .executableTarget(name: "database-service", dependencies: ["MMOServer"]),
@@ -123,13 +140,16 @@ let package = Package(
         // MARK: tests
         .testTarget(name: "MMOProtocolTests", dependencies: ["MMOProtocol", .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "MMORedisTests", dependencies: ["MMORedis"]),
-        .testTarget(name: "MMOUtilsTests", dependencies: ["MMOUtils"]),
+        .testTarget(name: "MMOUtilsTests", dependencies: ["MMOUtils", .product(name: "Configuration", package: "swift-configuration")]),
+        .testTarget(name: "MMOServerTests", dependencies: ["MMOServer", "MMOUtils", .product(name: "Configuration", package: "swift-configuration")]),
         .testTarget(name: "DatabaseServiceTests", dependencies: ["DatabaseService", .product(name: "GRPCInProcessTransport", package: "grpc-swift-2")]),
         .testTarget(name: "AuthServiceTests", dependencies: ["AuthService", "DatabaseService"]),
         .testTarget(name: "CharacterServiceTests", dependencies: ["CharacterService", "DatabaseService"]),
         .testTarget(name: "WorldServiceTests", dependencies: ["WorldService", .product(name: "GRPCInProcessTransport", package: "grpc-swift-2")]),
         .testTarget(name: "PacketServiceTests", dependencies: ["PacketService", "MMOClient", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "GRPCInProcessTransport", package: "grpc-swift-2")]),
         .testTarget(name: "MMOClientTests", dependencies: ["MMOClient", "MMOProtocol", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "MMOLauncherTests", dependencies: ["MMOLauncher", .product(name: "Hummingbird", package: "hummingbird")]),
+        .testTarget(name: "TerminalClientTests", dependencies: ["TerminalClient"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MMOServer", "MMOClient", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
     ],
     swiftLanguageModes: [.v6]

@@ -83,8 +83,12 @@ swift test --skip-build 2>&1 | tee "$work/swift-test.log" | grep -vE '^(Test Cas
 status=${PIPESTATUS[0]}
 [ "$status" = 0 ] || { echo "swift test failed ($status)"; exit "$status"; }
 
-if [ "$mode" = all ] && [ -x scripts/e2e.sh ]; then
+if [ "$mode" = all ]; then
   log "end-to-end scenarios"
   scripts/e2e.sh
+  if [ -x scripts/tmux-client-test.sh ]; then
+    log "terminal client through tmux"
+    scripts/tmux-client-test.sh
+  fi
 fi
 log "all tests passed"

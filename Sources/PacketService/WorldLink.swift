@@ -128,7 +128,7 @@ final class WorldLink: WorldSessionLink, Sendable {
     /// with exponential backoff.
     func run() async {
         var delay = backoff.lowerBound
-        while !Task.isCancelled {
+        while !Task.isCancelled, !state.withLock({ $0.draining }) {
             let started = ContinuousClock.now
             do {
                 try await connectOnce()
