@@ -52,11 +52,16 @@ public struct DatabaseConfiguration: Sendable {
         public var tls: TLSMode
         /// Maximum number of pooled connections.
         public var poolSize: Int
+        /// Bound on establishing one connection.
         public var connectTimeout: Duration
+        /// Bound on waiting for a pooled connection; past it a request fails as unavailable
+        /// (instead of waiting for the pool's 60-second circuit breaker when the server is down).
+        public var acquireTimeout: Duration
 
         public init(
             host: String, port: Int = 5432, username: String, password: String? = nil, database: String? = nil,
-            tls: TLSMode = .prefer, poolSize: Int = 10, connectTimeout: Duration = .seconds(10)
+            tls: TLSMode = .prefer, poolSize: Int = 10, connectTimeout: Duration = .seconds(10),
+            acquireTimeout: Duration = .seconds(10)
         ) {
             self.host = host
             self.port = port
@@ -66,6 +71,7 @@ public struct DatabaseConfiguration: Sendable {
             self.tls = tls
             self.poolSize = poolSize
             self.connectTimeout = connectTimeout
+            self.acquireTimeout = acquireTimeout
         }
 
         /// Parses `postgres://user:pass@host:port/db` (or `postgresql://`). User and password may

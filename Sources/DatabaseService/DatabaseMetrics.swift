@@ -9,7 +9,6 @@ enum DatabaseOperation: String, CaseIterable, Sendable {
     case saveCharacterStates = "save_character_states"
     case migrate
     case inspectSchema = "inspect_schema"
-    case readiness
     case createAuthUser = "create_auth_user"
     case createAuthSession = "create_auth_session"
 }

@@ -119,7 +119,7 @@ extension GameDatabase {
             }
             guard !order.isEmpty else { return 0 }
             let now = Self.nowMs()
-            let (saved, accounts) = try await backend.transaction { db -> (Int, Set<String>) in
+            let (saved, accounts) = try await backend.transaction { [order, latest] db -> (Int, Set<String>) in
                 var saved = 0
                 var accounts = Set<String>()
                 // Ascending id order: two concurrent batches lock rows in the same order, no deadlock.

@@ -5,14 +5,16 @@ extension GameDatabase {
     /// where that v1.7 column exists). For `mmo dev create-user` and tests.
     ///
     /// - Parameters:
+    ///   - password: nil creates a user without a credential account, as a social sign-in
+    ///     would; load tests use it to skip scrypt (~0.1 s per user).
     ///   - role: Written to the admin plugin's `role` column; throws if the column is absent.
     /// - Returns: The new user's id.
     /// - Throws: ``DatabaseError/invalidInput(_:)`` for a password outside 8...128 characters,
     ///   an email in use, or a role without the admin plugin.
-    public func createAuthUser(name: String, email: String, password: String, role: String? = nil) async throws -> String {
+    public func createAuthUser(name: String, email: String, password: String?, role: String? = nil) async throws -> String {
         try await timed(.createAuthUser) {
             let schema = try requireSchema()
-            guard (8...128).contains(password.count) else {
+            if let password, !(8...128).contains(password.count) {
                 throw DatabaseError.invalidInput("password must have 8 to 128 characters (better-auth's default limits)")
             }
             let email = email.lowercased()  // better-auth stores emails lowercased
@@ -20,8 +22,9 @@ extension GameDatabase {
             if role != nil, !schema.has(.userRole) {
                 throw DatabaseError.invalidInput("a role needs the admin plugin's role column, which is absent")
             }
-            // scrypt takes ~16 MB and tens of milliseconds: hash before taking a connection.
-            let hash = try BetterAuthPassword.hash(password)
+            // scrypt takes 16 MB and ~0.1 s of CPU: off the cooperative threads, and before
+            // taking a database connection.
+            let hash: String? = if let password { try await offloadCPU { try BetterAuthPassword.hash(password) } } else { nil }
             let userID = randomAlphanumeric(32)  // better-auth's generateId(): 32 chars of [A-Za-z0-9]
             let now = Self.nowMs()
             let n = names
@@ -45,7 +48,7 @@ extension GameDatabase {
                 .accountCreatedAt, .accountUpdatedAt,
             ]
             var accountValues: [SQLValue] = [
-                .text(randomAlphanumeric(32)), .text(userID), .text("credential"), .text(userID), .text(hash),
+                .text(randomAlphanumeric(32)), .text(userID), .text("credential"), .text(userID), .text(hash ?? ""),
                 .timestampMs(now), .timestampMs(now),
             ]
             if schema.has(.accountIssuer) {
@@ -54,9 +57,11 @@ extension GameDatabase {
             }
 
             do {
-                try await backend.transaction { db in
+                try await backend.transaction { [userColumns, userValues, accountColumns, accountValues] db in
                     _ = try await db.query(insert(into: AuthNames.userTable, userColumns, userValues, names: n))
-                    _ = try await db.query(insert(into: AuthNames.accountTable, accountColumns, accountValues, names: n))
+                    if hash != nil {
+                        _ = try await db.query(insert(into: AuthNames.accountTable, accountColumns, accountValues, names: n))
+                    }
                 }
             } catch where backend.classify(error) == .uniqueViolation {
                 throw DatabaseError.invalidInput("a user with this email already exists")

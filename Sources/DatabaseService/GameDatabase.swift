@@ -104,17 +104,17 @@ public final class GameDatabase: Sendable {
             try Migrations.validate(Migrations.all)
             let dialect = backend.dialect
             try await backend.transaction { db in
-                try await lockMigrations(db)
+                try await self.lockMigrations(db)
                 _ = try await db.query(SQLStatement(Migrations.schemaMigrationsTable(dialect)))
             }
             var applied: [Int] = []
             for migration in Migrations.all {
                 let didApply = try await backend.transaction { db -> Bool in
-                    try await lockMigrations(db)
+                    try await self.lockMigrations(db)
                     let existing = try await db.query(
                         SQLStatement("SELECT version FROM schema_migrations WHERE version = $1", [.int(Int64(migration.version))]))
                     guard existing.isEmpty else { return false }
-                    for statement in migration.statements(dialect, names) {
+                    for statement in migration.statements(dialect, self.names) {
                         _ = try await db.query(SQLStatement(statement))
                     }
                     _ = try await db.query(
@@ -151,7 +151,7 @@ public final class GameDatabase: Sendable {
     public func isReady() async -> Bool {
         guard detectedSchema.withLock({ $0 != nil }) else { return false }
         let database = await withTimeout(.seconds(2)) { [backend] in
-            _ = try await backend.query(SQLStatement("SELECT 1 AS ok"))
+            try await backend.ping()
         }
         guard database else { return false }
         let cache = self.cache

@@ -72,7 +72,10 @@ extension ServerConfiguration {
     /// Reads every key (see `keys`). Values that can't be used throw a `ConfigurationError`
     /// naming the key; secrets are never part of the message.
     public init(reader config: ConfigReader, services defaultServices: [ServiceKind]) throws {
-        let services = try config.string(forKey: "services").map(ServiceKind.parseList) ?? defaultServices
+        // A comma-separated flag value may come back as an array (swift-configuration splits
+        // command-line values on commas).
+        let servicesText = config.string(forKey: "services") ?? config.stringArray(forKey: "services")?.joined(separator: ",")
+        let services = try servicesText.map(ServiceKind.parseList) ?? defaultServices
         self.init(services: services)
 
         if let level = config.string(forKey: "log.level") {

@@ -1,3 +1,5 @@
+import MMOProtocol
+
 /// Everything that tunes one world process. Defaults are the production values; every field is
 /// documented in docs/world-service.md.
 public struct WorldConfiguration: Sendable {
@@ -13,7 +15,11 @@ public struct WorldConfiguration: Sendable {
     public var interestHysteresis: Float = 1.2
     /// The most entities one player is shown at a time. A crowd of N players would otherwise cost
     /// N^2 events per tick; past the cap, newcomers are shown as others leave view.
-    public var maxVisibleEntities: Int = 200
+    public var maxVisibleEntities: Int = 128
+
+    /// Largest WORLD_UPDATE body; a player with more events in one tick gets several updates.
+    /// At most the protocol's frame limit; lower it to cap per-client bursts.
+    public var maxUpdateBodyBytes: Int = ProtocolLimits.maxServerFrame - 2
 
     /// Fastest legal walking speed, units per second.
     public var maxSpeed: Float = 7
@@ -64,6 +70,9 @@ public struct WorldConfiguration: Sendable {
         try check(interestRadius > 0 && interestRadius.isFinite, "interestRadius must be positive")
         try check(interestHysteresis >= 1 && interestHysteresis.isFinite, "interestHysteresis must be >= 1")
         try check(maxVisibleEntities > 0, "maxVisibleEntities must be positive")
+        try check(
+            maxUpdateBodyBytes >= 512 && maxUpdateBodyBytes <= ProtocolLimits.maxServerFrame - 2,
+            "maxUpdateBodyBytes must be in 512...\(ProtocolLimits.maxServerFrame - 2)")
         try check(maxSpeed > 0 && speedTolerance > 0 && moveSlack >= 0, "movement limits must be positive")
         try check(maxCreditedMoveTime > .zero, "maxCreditedMoveTime must be positive")
         try check(chatRadius >= 0 && chatRadius.isFinite, "chatRadius must be >= 0")

@@ -30,6 +30,9 @@ public final class WorldRuntime: Sendable {
         var simulation: WorldSimulation
         var nextAutosave: Duration?
         var lastCounters = SimulationCounters()
+        /// Inputs dropped since the last overflow warning, and when it was logged.
+        var droppedSinceWarning = 0
+        var lastDropWarning: Duration?
         var batches: [UInt32: Mmo_WorldBatch] = [:]
         var drained: [[Mmo_GatewayInput]] = []
         var finished = false
@@ -164,7 +167,15 @@ public final class WorldRuntime: Sendable {
             }
         }
         if dropped > 0 {
-            logger.warning("gateway input queues overflowed; inputs dropped", metadata: ["dropped": "\(dropped)"])
+            // At most one warning per 10 s: an overloaded world must not also flood its log.
+            core.droppedSinceWarning += dropped
+            if core.lastDropWarning.map({ now - $0 >= .seconds(10) }) ?? true {
+                logger.warning(
+                    "gateway input queues overflowed; inputs dropped",
+                    metadata: ["dropped": "\(core.droppedSinceWarning)"])
+                core.droppedSinceWarning = 0
+                core.lastDropWarning = now
+            }
         }
 
         core.simulation.step(now: now)
@@ -252,16 +263,25 @@ public final class WorldRuntime: Sendable {
     /// gateway stream and saves every position before returning. The final save runs in an
     /// unstructured task, so it completes even when this task is being cancelled.
     ///
-    /// Throws `RPCError(.failedPrecondition)` if called twice.
+    /// Throws `RPCError(.failedPrecondition)` if called twice. If `stop()` came first, it only
+    /// runs the shutdown (and returns).
     public func run() async throws {
-        try registry.withLock { r throws in
+        let stoppedBeforeStart = try registry.withLock { r throws -> Bool in
             switch r.lifecycle {
             case .idle:
                 r.lifecycle = .running
                 r.saver = Task { await self.saveLoop() }
+                return false
+            case .stopping where r.saver == nil:
+                // stop() came first (a shutdown racing startup): nothing ran, so just finish.
+                return true
             case .running, .stopping, .stopped:
                 throw RPCError(code: .failedPrecondition, message: "the world runtime runs only once")
             }
+        }
+        if stoppedBeforeStart {
+            await shutdown(now: .zero)
+            return
         }
         logger.info("world running", metadata: ["tickRateHz": "\(configuration.tickRateHz)"])
         let clock = self.clock

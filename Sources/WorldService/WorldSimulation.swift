@@ -18,10 +18,11 @@ import NIOCore
 /// Visibility is symmetric (everyone has the same radius), so it is stored as pairs: if A sees B
 /// then B sees A, and each pair is made and dropped in one place.
 ///
-/// Performance notes: players are stored column-wise by slot (positions, views and update
-/// builders in separate arrays) and the whole simulation is a struct, so the hot loops run
-/// without class-property exclusivity checks or reference counting per pair; events are
-/// encoded straight into one `WorldUpdateBuilder` per player per tick, never stored as values.
+/// Performance notes: players are stored column-wise by slot (positions, views and updates in
+/// separate arrays) and the whole simulation is a struct, so the hot loops run without
+/// class-property exclusivity checks or reference counting per pair. Events are encoded straight
+/// into one update per player per tick, never stored as values; a broadcast event (a move, a
+/// chat line) is encoded once and its bytes copied to each recipient (see `UpdateEncoder`).
 public struct WorldSimulation {
     public let configuration: WorldConfiguration
     /// The number of the last completed step (0 before the first).
@@ -50,7 +51,7 @@ public struct WorldSimulation {
     /// Visible players: slot -> the tick the pair was made.
     var views: [[Int32: UInt64]] = []
     /// This tick's WORLD_UPDATE under construction, nil until the player's first event.
-    var updates: [WorldUpdateBuilder?] = []
+    var updates: [UpdateEncoder?] = []
     var freeSlots: [Int32] = []
     var releasedSlots: [Int32] = []
     var sessions: [SessionKey: Int32] = [:]
@@ -68,6 +69,9 @@ public struct WorldSimulation {
     var scratch: [Int32] = []
     /// Full updates of players whose events exceeded one frame this tick (rare).
     var spilled: [Int32: [ByteBuffer]] = [:]
+    /// Holds one broadcast event's encoding while it is copied to its recipients.
+    var eventBytes: ByteBuffer
+    let allocator = ByteBufferAllocator()
 
     public init(configuration: WorldConfiguration) {
         self.configuration = configuration
@@ -82,6 +86,7 @@ public struct WorldSimulation {
         var index: [UInt32: Int] = [:]
         for (i, zone) in configuration.zones.enumerated() { index[zone.id] = i }
         zoneIndexByID = index
+        eventBytes = allocator.buffer(capacity: 64)
     }
 
     // MARK: input
@@ -342,14 +347,15 @@ public struct WorldSimulation {
         let cap = configuration.maxVisibleEntities
 
         scratch.removeAll(keepingCapacity: true)
-        do {
-            let view = views[s]  // a borrowed copy: p's own view is not changed inside this loop
+        if !views[s].isEmpty {
+            let view = views[s]  // a shared copy: this player's own view is not changed in the loop
+            let move = encodeOnce(.move(entityId: entityID, x: center.x, y: center.y))
             for (other, since) in view {
                 if positions[Int(other)].distanceSquared(to: center) > leaveRadiusSquared {
                     scratch.append(other)
                 } else if since != tick {
                     // A pair made this tick already carried the latest position in its appear.
-                    push(.move(entityId: entityID, x: center.x, y: center.y), to: other)
+                    push(encoded: move, to: other)
                 }
             }
         }
@@ -379,35 +385,62 @@ public struct WorldSimulation {
     // MARK: chat
 
     mutating func deliver(_ chat: PendingChat) {
-        let event = WorldEvent.chat(entityId: chat.entityID, name: chat.name, text: chat.text)
+        let line = encodeOnce(.chat(entityId: chat.entityID, name: chat.name, text: chat.text))
         let grid = zones[chat.zoneIndex].grid
         grid.forEachCandidate(near: chat.position, radius: configuration.chatRadius) { other in
-            if positions[Int(other)].distanceSquared(to: chat.position) <= chatRadiusSquared { push(event, to: other) }
+            if positions[Int(other)].distanceSquared(to: chat.position) <= chatRadiusSquared {
+                push(encoded: line, to: other)
+            }
         }
     }
 
     // MARK: output
 
-    /// Encodes `event` into the player's update for this tick; its first event of the tick
-    /// starts the update and registers the player for output.
+    /// Encodes `event` into the player's update for this tick.
     @inline(__always)
     mutating func push(_ event: WorldEvent, to slot: Int32) {
         let s = Int(slot)
-        if updates[s] == nil {
-            // Sized for a move from everyone in view, so a typical update never reallocates.
-            updates[s] = WorldUpdateBuilder(tick: tick, capacity: 32 + 24 * views[s].count)
-            dirty.append(slot)
+        startUpdateIfNeeded(s)
+        if !updates[s]!.append(event) {
+            spill(s)
+            _ = updates[s]!.append(event)
         }
-        if !updates[s]!.append(event) { spill(event, to: slot) }
     }
 
-    /// The update is full (65535 events or a whole frame): set it aside and start another.
-    mutating func spill(_ event: WorldEvent, to slot: Int32) {
+    /// Copies an event encoded by `encodeOnce` into the player's update for this tick.
+    @inline(__always)
+    mutating func push(encoded event: ByteBuffer, to slot: Int32) {
         let s = Int(slot)
-        spilled[slot, default: []].append(updates[s]!.buffer)
-        var next = WorldUpdateBuilder(tick: tick)
-        next.append(event)
-        updates[s] = next
+        startUpdateIfNeeded(s)
+        if !updates[s]!.append(encoded: event) {
+            spill(s)
+            _ = updates[s]!.append(encoded: event)
+        }
+    }
+
+    /// A player's first event of the tick starts its update and registers it for output.
+    @inline(__always)
+    mutating func startUpdateIfNeeded(_ s: Int) {
+        guard updates[s] == nil else { return }
+        // Sized for a move from everyone in view, so a typical update never reallocates.
+        updates[s] = UpdateEncoder(
+            tick: tick, capacity: 32 + 24 * views[s].count, maxBodyBytes: configuration.maxUpdateBodyBytes,
+            allocator: allocator)
+        dirty.append(Int32(s))
+    }
+
+    /// The update is full (65535 events or `maxUpdateBodyBytes`): set it aside and start another.
+    mutating func spill(_ s: Int) {
+        spilled[Int32(s), default: []].append(updates[s]!.finish())
+        updates[s] = UpdateEncoder(
+            tick: tick, capacity: 1024, maxBodyBytes: configuration.maxUpdateBodyBytes, allocator: allocator)
+    }
+
+    /// Encodes a broadcast event once; the result is shared by all its recipients.
+    mutating func encodeOnce(_ event: WorldEvent) -> ByteBuffer {
+        eventBytes.clear()
+        event.encode(into: &eventBytes)
+        return eventBytes
     }
 
     /// Moves every player's finished update into `outputs`.
@@ -415,12 +448,12 @@ public struct WorldSimulation {
         for index in dirty.indices {
             let slot = dirty[index]
             let s = Int(slot)
-            guard let update = updates[s], let key = info[s]?.key else { continue }
-            updates[s] = nil
+            guard var update = updates[s], let key = info[s]?.key else { continue }
+            updates[s] = nil  // leaves `update` the buffer's only owner: finish() patches in place
             if let earlier = spilled.removeValue(forKey: slot) {
                 for body in earlier { outputs.append(SessionOutput(key: key, outcome: .update(body))) }
             }
-            outputs.append(SessionOutput(key: key, outcome: .update(update.buffer)))
+            outputs.append(SessionOutput(key: key, outcome: .update(update.finish())))
         }
     }
 

@@ -86,7 +86,8 @@ struct CreateUser: AsyncParsableCommand {
 
     @Option(help: "Display name (and email local part).") var name: String = "Player"
     @Option(help: "Email; default NAME@example.test (lowercased).") var email: String?
-    @Option(help: "Password (8-128 characters).") var password: String = "password123"
+    @Option(help: "Password (8-128 characters); default password123 for one user. With --count, users get no password unless one is given (scrypt costs ~0.1 s per user).")
+    var password: String?
     @Option(help: "How many users to create.") var count: Int = 1
     @Option(help: "Session lifetime in seconds.") var lifetime: Int = 7 * 24 * 3600
     @Option(help: "Write the tokens to this file instead of standard output.") var output: String?
@@ -107,7 +108,7 @@ struct CreateUser: AsyncParsableCommand {
             for s in suffix {
                 let userName = name + s
                 let mail = (email.map { count == 1 ? $0 : s + "." + $0 } ?? "\(userName)@example.test").lowercased()
-                let userId = try await database.createAuthUser(name: userName, email: mail, password: password)
+                let userId = try await database.createAuthUser(name: userName, email: mail, password: password ?? (count == 1 ? "password123" : nil))
                 let token = try await database.createAuthSession(userId: userId, lifetime: .seconds(lifetime))
                 tokens.append(signed ? SessionToken.signedCookieValue(token: token, secret: secret!) : token)
             }

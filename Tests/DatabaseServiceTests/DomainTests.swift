@@ -130,7 +130,7 @@ struct DomainTests {
 
     @Test("concurrent creates of one name: exactly one wins", arguments: TestBackend.available)
     func concurrentSameName(backend: TestBackend) async throws {
-        try await backend.withPreparedDatabase { db in
+        try await backend.withPreparedDatabase(configure: { $0.setPostgresPoolSize(20) }) { db in
             let name = "Highlander\(randomAlphanumeric(4))"
             let statuses = try await withThrowingTaskGroup(of: Mmo_CreateCharacterStatus.self) { group in
                 for i in 0..<16 {
@@ -152,7 +152,7 @@ struct DomainTests {
 
     @Test("slot limit holds under concurrent creates on one account", arguments: TestBackend.available)
     func concurrentSlotLimit(backend: TestBackend) async throws {
-        try await backend.withPreparedDatabase { db in
+        try await backend.withPreparedDatabase(configure: { $0.setPostgresPoolSize(20) }) { db in
             let account = "acct-\(randomAlphanumeric(8))"
             let statuses = try await withThrowingTaskGroup(of: Mmo_CreateCharacterStatus.self) { group in
                 for i in 0..<16 {
@@ -260,7 +260,7 @@ struct DomainTests {
     @Test("session cache: hashed keys, TTL bounds staleness", arguments: TestBackend.available)
     func sessionCache(backend: TestBackend) async throws {
         let cache = RecordingCache(InMemoryCache())
-        try await backend.withPreparedDatabase(configure: { $0.sessionCacheTTL = .milliseconds(500) }, cache: cache) { db in
+        try await backend.withPreparedDatabase(configure: { $0.sessionCacheTTL = .seconds(2) }, cache: cache) { db in
             let userID = try await db.createAuthUser(name: "Carol", email: "carol@example.com", password: "password123")
             let token = try await db.createAuthSession(userId: userID)
             #expect(try await db.session(forToken: token) != nil)
@@ -271,7 +271,7 @@ struct DomainTests {
             // Revocation by the web app deletes the row; the cache serves it at most one TTL longer.
             _ = try await db.backend.query(SQLStatement("DELETE FROM session WHERE token = $1", [.text(token)]))
             #expect(try await db.session(forToken: token) != nil)
-            try await Task.sleep(for: .milliseconds(700))
+            try await Task.sleep(for: .milliseconds(2_300))
             #expect(try await db.session(forToken: token) == nil)
             #expect(await db.isReady())
         }
@@ -300,6 +300,25 @@ struct DomainTests {
         }
     }
 
+    @Test("SQLite with migrations off names the missing tables")
+    func sqliteSchemaCheck() async throws {
+        try await SQLiteTestDatabase.with { path in
+            let configuration = DatabaseConfiguration(backend: .sqlite(path: path), runMigrations: false)
+            try await withDatabase(configuration, prepare: false) { db in
+                await #expect(throws: DatabaseError.schemaIncomplete(missing: [
+                    "table schema_migrations", "table game_accounts", "table characters", "table user", "table session",
+                    "table account",
+                ])) { try await db.prepare() }
+                // Migrated, then a column disappears: exactly that is reported.
+                _ = try await db.migrate()
+                _ = try await db.backend.query(SQLStatement("ALTER TABLE characters DROP COLUMN zone_id"))
+                await #expect(throws: DatabaseError.schemaIncomplete(missing: ["column characters.zone_id"])) {
+                    try await db.prepare()
+                }
+            }
+        }
+    }
+
     @Test("password hashes written by createAuthUser verify")
     func storedPasswordVerifies() async throws {
         try await SQLiteTestDatabase.with { path in
@@ -313,7 +332,8 @@ struct DomainTests {
                 #expect(row.string("provider") == "credential")
                 #expect(row.string("account_id") == userID)
                 #expect(row.string("issuer") == "local:credential")
-                #expect(try BetterAuthPassword.verify("s3cret-pass", against: try #require(row.string("password"))))
+                let stored = try #require(row.string("password"))
+                #expect(try await offloaded { try BetterAuthPassword.verify("s3cret-pass", against: stored) })
                 await #expect(throws: DatabaseError.self) {
                     _ = try await db.createAuthUser(name: "Dave2", email: "DAVE@example.com", password: "password123")
                 }

@@ -2,6 +2,11 @@ import Testing
 
 @testable import DatabaseService
 
+/// scrypt is CPU-bound: keep it off the cooperative threads the other (async) tests need.
+func offloaded<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await offloadCPU(body)
+}
+
 @Suite("better-auth password format")
 struct PasswordTests {
     // Vectors from /work/shared/better-auth.md (computed with Python hashlib and Node crypto).
@@ -21,39 +26,41 @@ struct PasswordTests {
     ]
 
     @Test("hash matches better-auth vectors", arguments: 0..<3)
-    func vector(index: Int) throws {
+    func vector(index: Int) async throws {
         let v = Self.vectors[index]
-        #expect(try BetterAuthPassword.hash(v.password, saltHex: v.saltHex) == v.stored)
-        #expect(try BetterAuthPassword.verify(v.password, against: v.stored))
+        #expect(try await offloaded { try BetterAuthPassword.hash(v.password, saltHex: v.saltHex) } == v.stored)
+        #expect(try await offloaded { try BetterAuthPassword.verify(v.password, against: v.stored) })
     }
 
     @Test func nfkcNormalization() {
         #expect(BetterAuthPassword.normalize("\u{FF30}\u{FF41}\u{FF53}\u{FF53}\u{2460}\u{FB01}") == "Pass1fi")
     }
 
-    @Test func wrongPasswordAndMalformedStoredValuesDoNotVerify() throws {
+    @Test func wrongPasswordAndMalformedStoredValuesDoNotVerify() async throws {
         let stored = Self.vectors[0].stored
-        #expect(try !BetterAuthPassword.verify("password124", against: stored))
+        #expect(try await !offloaded { try BetterAuthPassword.verify("password124", against: stored) })
         #expect(try !BetterAuthPassword.verify("password123", against: "nocolon"))
         #expect(try !BetterAuthPassword.verify("password123", against: "0001:zz"))
         #expect(try !BetterAuthPassword.verify("password123", against: ":"))
     }
 
-    @Test func freshHashHasBetterAuthShapeAndVerifies() throws {
-        let stored = try BetterAuthPassword.hash("hunter2hunter2")
+    @Test func freshHashHasBetterAuthShapeAndVerifies() async throws {
+        let stored = try await offloaded { try BetterAuthPassword.hash("hunter2hunter2") }
         #expect(stored.count == 161)
         let parts = stored.split(separator: ":")
         #expect(parts.count == 2 && parts[0].count == 32 && parts[1].count == 128)
         #expect(stored.allSatisfy { $0 == ":" || $0.isHexDigit && !$0.isUppercase })
-        #expect(try BetterAuthPassword.verify("hunter2hunter2", against: stored))
+        #expect(try await offloaded { try BetterAuthPassword.verify("hunter2hunter2", against: stored) })
     }
 
     /// RFC 7914 section 12 vectors (the cheap ones), to pin the scrypt core independently.
-    @Test func rfc7914Vectors() throws {
+    @Test func rfc7914Vectors() async throws {
         let empty = try Scrypt.deriveKey(password: [], salt: [], n: 16, r: 1, p: 1, keyLength: 64)
         #expect(hexEncode(empty) == "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906")
-        let pw = try Scrypt.deriveKey(
-            password: Array("password".utf8), salt: Array("NaCl".utf8), n: 1024, r: 8, p: 16, keyLength: 64)
+        let pw = try await offloaded {
+            try Scrypt.deriveKey(
+                password: Array("password".utf8), salt: Array("NaCl".utf8), n: 1024, r: 8, p: 16, keyLength: 64)
+        }
         #expect(hexEncode(pw) == "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731622eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640")
     }
 }

@@ -32,7 +32,8 @@ struct PostgresTests {
                     [.text(userID)]))
             let row = try #require(rows.first)
             #expect(row.string("provider") == "credential" && row.string("account_id") == userID)
-            #expect(try BetterAuthPassword.verify("password123", against: try #require(row.string("password"))))
+            let stored = try #require(row.string("password"))
+            #expect(try await offloaded { try BetterAuthPassword.verify("password123", against: stored) })
         }
     }
 
@@ -191,6 +192,6 @@ struct PostgresUnreachableTests {
             }
             #expect(await !db.isReady())
         }
-        #expect(ContinuousClock.now - start < .seconds(15))
+        #expect(ContinuousClock.now - start < .seconds(30))  // the pool alone would wait 60 s
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import MMOContracts
 import MMORedis
@@ -77,8 +76,8 @@ struct RedisCacheTests {
                 let token = try await db.createAuthSession(userId: userID, lifetime: .seconds(10))
                 #expect(try await db.session(forToken: token)?.userID == userID)
 
-                let hash = SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
-                let key = prefix + "session:" + hash
+                let key = db.sessionCacheKey(token)
+                #expect(key.hasPrefix(prefix + "session:") && key.count == prefix.count + "session:".count + 64)
                 #expect(try await inspector.get(key) != nil)
                 let keys = try await inspector.send(["KEYS", prefix + "*"]).arrayValue?.compactMap(\.stringValue) ?? []
                 #expect(keys.contains(key))

@@ -275,3 +275,13 @@ final class RecordingCache: GameCache, @unchecked Sendable {
     func ping() async throws { try await inner.ping() }
     func shutdown() async { await inner.shutdown() }
 }
+
+extension DatabaseConfiguration {
+    /// Enough connections that concurrency tests wait on row locks, not on the pool.
+    mutating func setPostgresPoolSize(_ size: Int) {
+        if case .postgres(var settings) = backend {
+            settings.poolSize = size
+            backend = .postgres(settings)
+        }
+    }
+}

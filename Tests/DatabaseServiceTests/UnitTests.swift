@@ -52,6 +52,14 @@ struct NamingTests {
         #expect(!full.sql.contains("t'"))  // the token is bound, never inlined
     }
 
+    @Test func sessionCacheKeyIsPrefixedSHA256Hex() {
+        let db = GameDatabase(
+            configuration: DatabaseConfiguration(backend: .sqlite(path: "/nonexistent/x.sqlite"), cacheKeyPrefix: "p:"),
+            logger: TestEnvironment.logger)
+        #expect(db.sessionCacheKey("abc") == "p:session:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(db.characterListCacheKey("acct") == "p:characters:acct")
+    }
+
     @Test func placeholdersForSQLite() {
         #expect(sqlitePlaceholders("SELECT $1, $2 WHERE a = $10") == "SELECT ?1, ?2 WHERE a = ?10")
         #expect(sqlitePlaceholders("SELECT '$1', \"$2\", $3") == "SELECT '$1', \"$2\", ?3")

@@ -7,7 +7,7 @@ import WorldService
 struct EncodingTests {
     @Test("update bodies are byte-for-byte what ServerMessage.worldUpdate encodes")
     func matchesProtocolEncoding() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         let a = SessionKey(link: 1, session: 1)
         let b = SessionKey(link: 1, session: 2)
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
@@ -40,7 +40,7 @@ struct EncodingTests {
 
     @Test("each update carries the tick it was produced in")
     func tickNumbers() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         let a = SessionKey(link: 1, session: 1)
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         for t in 1...3 {
@@ -56,7 +56,7 @@ struct EncodingTests {
 
     @Test("names longer than the protocol allows are truncated so clients can still decode")
     func longNames() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         let a = SessionKey(link: 1, session: 1)
         let long = String(repeating: "é", count: 40)  // 80 bytes of UTF-8
         sim.join(a, character: 1, name: long, at: Position(x: 100, y: 100))
@@ -67,5 +67,36 @@ struct EncodingTests {
             return
         }
         #expect(me.name == String(repeating: "é", count: 32))
+    }
+
+    @Test("a player with more events than fit in one update gets several, in order, each within the limit")
+    func splitUpdates() throws {
+        var config = WorldConfiguration()
+        config.maxUpdateBodyBytes = 512
+        var sim = WorldSimulation(configuration: config)
+        let keys = (1...30).map { SessionKey(link: 1, session: UInt64($0)) }
+        for (i, key) in keys.enumerated() {
+            sim.join(key, character: UInt64(i + 1), at: Position(x: 100 + Float(i) * 0.1, y: 100))
+        }
+        sim.step(now: .zero)
+
+        let bodies = sim.outputs.compactMap { output -> ByteBuffer? in
+            guard output.key == keys[0], case .update(let body) = output.outcome else { return nil }
+            return body
+        }
+        #expect(bodies.count == 2)
+        #expect(bodies.allSatisfy { $0.readableBytes <= 512 })
+        let events = try bodies.flatMap { try decodeUpdate($0).events }
+        #expect(events.count == 30)
+        guard case .appear(let first)? = events.first else {
+            Issue.record("first event is not the self appear")
+            return
+        }
+        #expect(first.entityId == sim.entity(keys[0]))
+        let appeared = Set(events.compactMap { event -> UInt64? in
+            if case .appear(let a) = event { return a.entityId }
+            return nil
+        })
+        #expect(appeared == Set(keys.map { sim.entity($0) }))
     }
 }

@@ -47,7 +47,7 @@ extension WorldSimulation {
     }
 
     /// Queues a join with test defaults.
-    func join(_ key: SessionKey, character: UInt64, name: String? = nil, zone: UInt32 = 1, at position: Position) {
+    mutating func join(_ key: SessionKey, character: UInt64, name: String? = nil, zone: UInt32 = 1, at position: Position) {
         submit(
             .join(
                 PlayerProfile(characterID: character, name: name ?? "P\(character)", classID: 2, appearance: 7, level: 3),

@@ -292,4 +292,26 @@ struct WorldRunLoopTests {
         try await running.value
         #expect(store.inner.saved[8]?.x == 10)
     }
+
+    @Test("stop() before run() makes run() return at once instead of failing")
+    func stopBeforeRun() async throws {
+        let runtime = try makeRuntime(store: InMemoryCharacterStateStore())
+        runtime.stop()
+        try await runtime.run()
+        #expect(throws: RPCError.self) { try runtime.openLink(peer: "late") }
+    }
+
+    @Test("an impossible configuration is refused at construction")
+    func invalidConfiguration() {
+        var config = WorldConfiguration()
+        config.tickRateHz = 0
+        #expect(throws: WorldConfigurationError.self) { try makeRuntime(configuration: config, store: InMemoryCharacterStateStore()) }
+        config = WorldConfiguration()
+        config.zones = []
+        #expect(throws: WorldConfigurationError.self) { try config.validate() }
+        config = WorldConfiguration()
+        config.zones.append(.greenvale)
+        #expect(throws: WorldConfigurationError.self) { try config.validate() }
+        #expect(throws: Never.self) { try WorldConfiguration().validate() }
+    }
 }

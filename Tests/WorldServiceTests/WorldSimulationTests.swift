@@ -18,7 +18,7 @@ private func appearance(_ sim: WorldSimulation, _ key: SessionKey, character: UI
 struct InterestTests {
     @Test("joining players see themselves first, then each other")
     func joinTogether() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(b, character: 2, at: Position(x: 130, y: 100))
         sim.step(now: .zero)
@@ -33,7 +33,7 @@ struct InterestTests {
 
     @Test("a later joiner appears to neighbours in range only; others get no output")
     func lateJoin() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(d, character: 4, at: Position(x: 800, y: 800))
         sim.step(now: .zero)
@@ -48,7 +48,7 @@ struct InterestTests {
 
     @Test("walking out of range disappears only past the hysteresis radius; walking back appears inside the radius")
     func hysteresis() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(b, character: 2, at: Position(x: 130, y: 100))
         sim.step(now: .zero)
@@ -88,7 +88,7 @@ struct InterestTests {
 
     @Test("several moves of one player in one tick reach neighbours as one move to the latest position")
     func collapse() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(b, character: 2, at: Position(x: 130, y: 100))
         sim.step(now: .zero)
@@ -103,7 +103,7 @@ struct InterestTests {
 
     @Test("a pair made this tick gets the appear at the final position and no extra move")
     func appearCarriesFinalPosition() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(b, character: 2, at: Position(x: 165, y: 100))
         sim.step(now: .zero)
@@ -121,7 +121,7 @@ struct InterestTests {
     func visibleCap() throws {
         var config = WorldConfiguration()
         config.maxVisibleEntities = 2
-        let sim = WorldSimulation(configuration: config)
+        var sim = WorldSimulation(configuration: config)
         let keys = (1...5).map { SessionKey(link: 1, session: UInt64($0)) }
         for (i, key) in keys.enumerated() {
             sim.join(key, character: UInt64(i + 1), at: Position(x: 100 + Float(i), y: 100))
@@ -141,7 +141,7 @@ struct InterestTests {
     func zonesAreSeparate() throws {
         var config = WorldConfiguration()
         config.zones.append(Zone(id: 2, name: "Ashfen", bounds: ZoneBounds(x: 0...1000, y: 0...1000), spawn: Position(x: 10, y: 10)))
-        let sim = WorldSimulation(configuration: config)
+        var sim = WorldSimulation(configuration: config)
         sim.join(a, character: 1, zone: 1, at: Position(x: 100, y: 100))
         sim.join(b, character: 2, zone: 2, at: Position(x: 100, y: 100))
         sim.step(now: .zero)
@@ -154,7 +154,7 @@ struct InterestTests {
 @Suite("WorldSimulation: movement")
 struct MovementTests {
     func twoPlayers() -> WorldSimulation {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(b, character: 2, at: Position(x: 130, y: 100))
         sim.step(now: .zero)
@@ -163,7 +163,7 @@ struct MovementTests {
 
     @Test("a move too fast is corrected, the player stays put and neighbours see nothing")
     func tooFast() throws {
-        let sim = twoPlayers()
+        var sim = twoPlayers()
         sim.submit(.move(seq: 9, to: Position(x: 145, y: 100)), from: b)  // 15 > 11.5 after 1 s
         sim.step(now: .seconds(1))
         #expect(try sim.events(for: b) == [.correction(seq: 9, x: 130, y: 100, reason: .moveTooFast)])
@@ -180,7 +180,7 @@ struct MovementTests {
 
     @Test("idle time does not bank a teleport")
     func idleDoesNotBank() throws {
-        let sim = twoPlayers()
+        var sim = twoPlayers()
         sim.submit(.move(seq: 1, to: Position(x: 160, y: 100)), from: b)  // 30 units after 60 s
         sim.step(now: .seconds(60))
         #expect(try sim.events(for: b) == [.correction(seq: 1, x: 130, y: 100, reason: .moveTooFast)])
@@ -188,7 +188,7 @@ struct MovementTests {
 
     @Test("moves in one tick share one budget measured from the previous tick's position")
     func sameTickBudget() throws {
-        let sim = twoPlayers()
+        var sim = twoPlayers()
         sim.submit(.move(seq: 1, to: Position(x: 138, y: 100)), from: b)  // 8 from 130: fine
         sim.submit(.move(seq: 2, to: Position(x: 146, y: 100)), from: b)  // 16 from 130: too far
         sim.step(now: .seconds(1))
@@ -198,7 +198,7 @@ struct MovementTests {
 
     @Test("moves outside the zone, or to non-finite coordinates, are corrected as out of bounds")
     func outOfBounds() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 3, y: 3))
         sim.step(now: .zero)
         sim.submit(.move(seq: 1, to: Position(x: -0.5, y: 3)), from: a)
@@ -222,7 +222,7 @@ struct MovementTests {
 
     @Test("inputs for sessions not in the world are ignored and counted")
     func unknownSession() {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.submit(.move(seq: 1, to: Position(x: 1, y: 1)), from: a)
         sim.submit(.say("hi"), from: a)
         sim.submit(.leave, from: a)
@@ -236,7 +236,7 @@ struct MovementTests {
 struct ChatTests {
     @Test("say reaches everyone within the chat radius, the speaker included, and no one else")
     func radius() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         let edge = SessionKey(link: 3, session: 1)
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(b, character: 2, at: Position(x: 130, y: 100))
@@ -257,7 +257,7 @@ struct ChatTests {
 
     @Test("lines over the rate limit are dropped silently and counted")
     func rateLimit() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())  // 5 lines per 10 s
+        var sim = WorldSimulation(configuration: WorldConfiguration())  // 5 lines per 10 s
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(b, character: 2, at: Position(x: 110, y: 100))
         sim.step(now: .zero)
@@ -281,7 +281,7 @@ struct ChatTests {
 
     @Test("empty and oversize lines are dropped")
     func invalidLines() {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.step(now: .zero)
         sim.submit(.say(""), from: a)
@@ -296,7 +296,7 @@ struct ChatTests {
 struct SessionTests {
     @Test("leaving makes neighbours see disappear and queues the position for saving")
     func leave() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(b, character: 2, at: Position(x: 130, y: 100))
         sim.join(d, character: 4, at: Position(x: 600, y: 600))
@@ -316,7 +316,7 @@ struct SessionTests {
 
     @Test("an unknown zone is rejected; zone 0 and positions outside the zone start at the spawn point")
     func zonesAndSpawn() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, zone: 99, at: Position(x: 1, y: 1))
         sim.join(b, character: 2, zone: 0, at: Position(x: 100, y: 100))
         sim.join(c, character: 3, zone: 1, at: Position(x: 1200, y: 100))
@@ -336,7 +336,7 @@ struct SessionTests {
     func worldFull() {
         var config = WorldConfiguration()
         config.maxPlayersPerZone = 2
-        let sim = WorldSimulation(configuration: config)
+        var sim = WorldSimulation(configuration: config)
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(b, character: 2, at: Position(x: 200, y: 100))
         sim.join(c, character: 3, at: Position(x: 300, y: 100))
@@ -348,7 +348,7 @@ struct SessionTests {
 
     @Test("a session joining twice is rejected with ALREADY_IN_WORLD")
     func doubleJoin() {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.step(now: .zero)
         sim.join(a, character: 2, at: Position(x: 100, y: 100))
@@ -359,7 +359,7 @@ struct SessionTests {
 
     @Test("the same character joining again replaces the old session at its live position")
     func newestSessionWins() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(b, character: 2, at: Position(x: 130, y: 100))
         sim.step(now: .zero)
@@ -382,7 +382,7 @@ struct SessionTests {
 
     @Test("closing a link removes its players without telling them; neighbours see them go")
     func closeLink() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(b, character: 2, at: Position(x: 110, y: 100))
         sim.join(c, character: 3, at: Position(x: 120, y: 100))
@@ -401,7 +401,7 @@ struct SessionTests {
 
     @Test("evictAll tells every player why it left")
     func evictAll() {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(c, character: 3, at: Position(x: 120, y: 100))
         sim.step(now: .zero)
@@ -415,7 +415,7 @@ struct SessionTests {
 
     @Test("only players that moved since the last autosave are collected, once")
     func changedPositions() {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(b, character: 2, at: Position(x: 200, y: 100))
         sim.step(now: .zero)
@@ -428,7 +428,7 @@ struct SessionTests {
 
     @Test("slots freed by leaves are reused without mixing up players")
     func slotReuse() throws {
-        let sim = WorldSimulation(configuration: WorldConfiguration())
+        var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(b, character: 2, at: Position(x: 110, y: 100))
         sim.step(now: .zero)

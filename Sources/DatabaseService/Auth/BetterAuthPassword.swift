@@ -5,6 +5,10 @@ import Foundation
 /// key = scrypt(NFKC(password) as UTF-8, salt, N = 16384, r = 16, p = 1, dkLen = 64), where the salt
 /// given to scrypt is the 32-character lowercase hex string's ASCII bytes (not the 16 raw bytes):
 /// that is what better-auth does, and hashes must verify on both sides.
+///
+/// Hashing and verifying are CPU-bound (~0.1 s and 16 MB in release builds): from async code,
+/// run them on a Dispatch queue rather than on Swift concurrency's cooperative threads (and not
+/// on `NIOThreadPool.singleton`, where SQLiteNIO queues its statements).
 public enum BetterAuthPassword {
     static let n = 16384
     static let r = 16
@@ -49,6 +53,15 @@ public enum BetterAuthPassword {
         var difference: UInt8 = 0
         for i in 0..<a.count { difference |= a[i] ^ b[i] }
         return difference == 0
+    }
+}
+
+/// Runs CPU-bound `work` on a Dispatch global queue and awaits it.
+func offloadCPU<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global(qos: .userInitiated).async {
+            continuation.resume(with: Result(catching: work))
+        }
     }
 }
 

@@ -78,26 +78,29 @@ public final class InMemoryCache: GameCache {
     var count: Int { entries.withLock { $0.count } }
 }
 
-/// The cache in Redis via ``MMORedis/RedisClient``. Keys are used as given: callers prefix them.
+/// The cache in Redis via ``MMORedis/RedisClient``. Keys get the client configuration's
+/// `keyPrefix` (empty by default) in front, as that configuration asks of its callers.
 public final class RedisCache: GameCache {
     let client: RedisClient
+    private let prefix: String
 
     public init(client: RedisClient) {
         self.client = client
+        self.prefix = client.configuration.keyPrefix
     }
 
     public func get(_ key: String) async throws -> [UInt8]? {
-        guard let buffer = try await client.get(key) else { return nil }
+        guard let buffer = try await client.get(prefix + key) else { return nil }
         return Array(buffer.readableBytesView)
     }
 
     public func set(_ key: String, value: [UInt8], ttl: Duration) async throws {
         guard ttl > .zero else { return }
-        try await client.set(key, value: ByteBuffer(bytes: value), expiresIn: ttl)
+        try await client.set(prefix + key, value: ByteBuffer(bytes: value), expiresIn: ttl)
     }
 
     public func delete(_ keys: [String]) async throws {
-        try await client.delete(keys)
+        try await client.delete(keys.map { prefix + $0 })
     }
 
     public func ping() async throws {

@@ -1,12 +1,14 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// ``SQLBackend`` over PostgresNIO's `PostgresClient` connection pool.
 final class PostgresBackend: SQLBackend {
     let dialect = SQLDialect.postgres
     let client: PostgresClient
     private let logger: Logger
+    private let acquireTimeout: Duration
 
     init(settings: DatabaseConfiguration.PostgresSettings, logger: Logger) {
         var configuration = PostgresClient.Configuration(
@@ -20,6 +22,7 @@ final class PostgresBackend: SQLBackend {
         configuration.options.additionalStartupParameters = [("TimeZone", "UTC")]
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
+        self.acquireTimeout = settings.acquireTimeout
     }
 
     func run() async throws {
@@ -27,14 +30,29 @@ final class PostgresBackend: SQLBackend {
     }
 
     func query(_ statement: SQLStatement) async throws -> [SQLRow] {
-        let rows = try await client.query(try statement.postgresQuery(), logger: logger)
-        return try await Self.collect(rows)
+        try await shielded { [self] in try await unshieldedQuery(statement) }
     }
 
-    func transaction<T: Sendable>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
+    func ping() async throws {
+        _ = try await unshieldedQuery(SQLStatement("SELECT 1 AS ok"))
+    }
+
+    private func unshieldedQuery(_ statement: SQLStatement) async throws -> [SQLRow] {
+        try await withLease { [logger] connection in
+            try await PostgresConnectionExecutor(connection: connection, logger: logger).query(statement)
+        }
+    }
+
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await shielded { [self] in try await unshieldedTransaction(body) }
+    }
+
+    private func unshieldedTransaction<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
+    ) async throws -> T {
         // Our own BEGIN/COMMIT rather than `PostgresClient.withTransaction`, which wraps the
         // closure's errors in `PostgresTransactionError`: domain code needs its own errors back.
-        try await client.withConnection { connection in
+        try await withLease { [logger] connection in
             let executor = PostgresConnectionExecutor(connection: connection, logger: logger)
             _ = try await executor.query(SQLStatement("BEGIN"))
             let result: T
@@ -45,12 +63,46 @@ final class PostgresBackend: SQLBackend {
                     _ = try await executor.query(SQLStatement("ROLLBACK"))
                 } catch let rollbackError {
                     // The connection is probably broken; the pool will discard it.
-                    logger.warning("ROLLBACK failed", metadata: ["error": "\(String(reflecting: rollbackError))"])
+                    logger.warning("ROLLBACK failed", metadata: ["error": "\(describe(rollbackError))"])
                 }
                 throw error
             }
             _ = try await executor.query(SQLStatement("COMMIT"))
             return result
+        }
+    }
+
+    /// Leases a connection for `body`, giving up with ``DatabaseError/unavailable(_:)`` if none
+    /// is available within `acquireTimeout`. Without this, requests wait for the pool's circuit
+    /// breaker (60 s, not configurable) when the server is down. Only the wait for a connection
+    /// is bounded: a statement, once sent, is never abandoned half-way.
+    private func withLease<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let leased = LeaseFlag()
+        let client = self.client
+        let timeout = self.acquireTimeout
+        return try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
+            group.addTask {
+                try await client.withConnection { connection in
+                    leased.set()
+                    return .value(try await body(connection))
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                guard leased.isSet else {
+                    throw DatabaseError.unavailable("no PostgreSQL connection within \(timeout)")
+                }
+                return .timerExpiredAfterLease
+            }
+            while let outcome = try await group.next() {
+                if case .value(let value) = outcome {
+                    group.cancelAll()  // the timer
+                    return value
+                }
+            }
+            throw CancellationError()  // unreachable: the lease task always yields a value or throws
         }
     }
 
@@ -108,6 +160,17 @@ final class PostgresBackend: SQLBackend {
             throw DatabaseError.unsupportedColumnType(column: cell.columnName, type: "\(cell.dataType)")
         }
     }
+}
+
+private enum LeaseOutcome<T: Sendable>: Sendable {
+    case value(T)
+    case timerExpiredAfterLease
+}
+
+private final class LeaseFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }
 
 /// One leased connection inside a transaction.

@@ -19,7 +19,10 @@ protocol SQLBackend: SQLExecutor {
 
     /// Runs `body` in one transaction on one connection: COMMIT when it returns, ROLLBACK when it throws.
     /// `body` must only use the executor it is given.
-    func transaction<T: Sendable>(_ body: (any SQLExecutor) async throws -> T) async throws -> T
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T
+
+    /// `SELECT 1`, cancellable (not shielded): for readiness checks with their own timeout.
+    func ping() async throws
 
     /// Classifies a thrown error.
     func classify(_ error: any Error) -> SQLErrorKind
@@ -32,4 +35,13 @@ enum SQLErrorKind: Sendable, Equatable {
     /// The database could not be reached or the connection broke.
     case unavailable
     case other
+}
+
+/// Runs `operation` in a new top-level task so that cancelling the caller (e.g. a client giving
+/// up on an RPC) cannot interrupt it half-way. A half-run unit would be worse than a late one:
+/// SQLiteNIO abandons statements of cancelled tasks, which could skip a ROLLBACK and leave the
+/// shared connection inside a transaction; and a write the caller gave up on may still commit.
+/// Waiting is bounded elsewhere (PostgreSQL: acquire timeout; SQLite: short statements).
+func shielded<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await Task { try await operation() }.value
 }

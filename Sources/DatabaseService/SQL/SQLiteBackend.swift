@@ -28,13 +28,12 @@ final class SQLiteBackend: SQLBackend {
 
     func run() async throws {
         // Open eagerly so that a bad path fails the service at startup, not at the first request.
-        _ = try await lock.withLock { try await openIfNeeded() }
+        _ = try await shielded { [self] in try await lock.withLock { try await openIfNeeded() } }
         // Hold the file open until cancelled (graceful shutdown cancels the task running us).
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(3600))
         }
-        // The close must happen even though this task is cancelled: shield it from cancellation
-        // by running it in an unstructured task and awaiting that.
+        // The close must happen even though this task is cancelled.
         await Task {
             do {
                 try await lock.withLock {
@@ -52,13 +51,19 @@ final class SQLiteBackend: SQLBackend {
     }
 
     func query(_ statement: SQLStatement) async throws -> [SQLRow] {
-        try await lock.withLock {
-            let connection = try await openIfNeeded()
-            return try await SQLiteConnectionExecutor(connection: connection).query(statement)
+        try await shielded { [self] in
+            try await lock.withLock {
+                let connection = try await openIfNeeded()
+                return try await SQLiteConnectionExecutor(connection: connection).query(statement)
+            }
         }
     }
 
-    func transaction<T: Sendable>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await shielded { [self] in try await lockedTransaction(body) }
+    }
+
+    private func lockedTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await lock.withLock {
             let executor = SQLiteConnectionExecutor(connection: try await openIfNeeded())
             // IMMEDIATE takes the write lock up front, so another process sharing the file cannot
@@ -77,6 +82,13 @@ final class SQLiteBackend: SQLBackend {
             }
             _ = try await executor.query(SQLStatement("COMMIT"))
             return result
+        }
+    }
+
+    func ping() async throws {
+        // Cancelling this abandons at most a `SELECT 1`, outside any transaction: harmless.
+        try await lock.withLock {
+            _ = try await SQLiteConnectionExecutor(connection: try await openIfNeeded()).query(SQLStatement("SELECT 1 AS ok"))
         }
     }
 
@@ -102,16 +114,21 @@ final class SQLiteBackend: SQLBackend {
         case .closed: throw DatabaseError.closed
         case .notOpened: break
         }
-        let opened = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        do {
-            // WAL lets readers in other processes (`mmo` CLI, sqlite3 shell) work during writes;
-            // foreign keys are off by default in SQLite.
-            _ = try await opened.query("PRAGMA journal_mode = WAL", [])
-            _ = try await opened.query("PRAGMA synchronous = NORMAL", [])
-            _ = try await opened.query("PRAGMA foreign_keys = ON", [])
-        } catch {
-            try? await opened.close()
-            throw error
+        // Shielded: a connection abandoned between open and close would trip SQLiteNIO's
+        // "not closed before deinit" assertion.
+        let opened = try await shielded { [path, logger] in
+            let opened = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            do {
+                // WAL lets readers in other processes (`mmo` CLI, sqlite3 shell) work during
+                // writes; foreign keys are off by default in SQLite.
+                _ = try await opened.query("PRAGMA journal_mode = WAL", [])
+                _ = try await opened.query("PRAGMA synchronous = NORMAL", [])
+                _ = try await opened.query("PRAGMA foreign_keys = ON", [])
+            } catch {
+                try? await opened.close()
+                throw error
+            }
+            return opened
         }
         connection.withLock { $0 = .open(opened) }
         logger.debug("opened SQLite database", metadata: ["path": "\(path)"])
