@@ -16,16 +16,16 @@ final class PacketMetrics: Sendable {
     let takeovers: Counter
 
     init() {
-        connections = Gauge(label: "packet_connections")
-        connectionsRejected = Counter(label: "packet_connections_rejected_total")
-        framesIn = OpcodeFamily.allCases.map { Counter(label: "packet_frames_in_total", dimensions: [("family", $0.label)]) }
-        framesOut = OpcodeFamily.allCases.map { Counter(label: "packet_frames_out_total", dimensions: [("family", $0.label)]) }
-        loginDuration = Timer(label: "packet_login_duration_seconds", preferredDisplayUnit: .seconds)
-        worldBatchesSent = Counter(label: "packet_world_batches_sent_total")
-        worldInputsSent = Counter(label: "packet_world_inputs_sent_total")
-        worldBatchesReceived = Counter(label: "packet_world_batches_received_total")
-        worldLinkFailures = Counter(label: "packet_world_link_failures_total")
-        takeovers = Counter(label: "packet_takeovers_total")
+        connections = Gauge(label: "mmo_packet_connections")
+        connectionsRejected = Counter(label: "mmo_packet_connections_rejected_total")
+        framesIn = OpcodeFamily.allCases.map { Counter(label: "mmo_packet_frames_in_total", dimensions: [("family", $0.label)]) }
+        framesOut = OpcodeFamily.allCases.map { Counter(label: "mmo_packet_frames_out_total", dimensions: [("family", $0.label)]) }
+        loginDuration = Timer(label: "mmo_packet_login_duration_seconds", preferredDisplayUnit: .seconds)
+        worldBatchesSent = Counter(label: "mmo_packet_world_batches_sent_total")
+        worldInputsSent = Counter(label: "mmo_packet_world_inputs_sent_total")
+        worldBatchesReceived = Counter(label: "mmo_packet_world_batches_received_total")
+        worldLinkFailures = Counter(label: "mmo_packet_world_link_failures_total")
+        takeovers = Counter(label: "mmo_packet_takeovers_total")
     }
 
     func frameIn(_ opcode: UInt16) {
@@ -38,7 +38,7 @@ final class PacketMetrics: Sendable {
 
     func disconnect(_ code: ResultCode) {
         // Rare next to frames: a lookup per disconnect is fine.
-        Counter(label: "packet_disconnects_total", dimensions: [("code", code.name)]).increment()
+        Counter(label: "mmo_packet_disconnects_total", dimensions: [("code", code.name)]).increment()
     }
 
     private static func family(_ opcode: UInt16) -> OpcodeFamily {
