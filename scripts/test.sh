@@ -20,6 +20,8 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || tr
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need_apt+=(postgresql)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v tmux >/dev/null || need_apt+=(tmux)
+command -v curl >/dev/null || need_apt+=(curl)
+command -v psql >/dev/null || need_apt+=(postgresql-client)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -86,9 +88,9 @@ status=${PIPESTATUS[0]}
 if [ "$mode" = all ]; then
   log "end-to-end scenarios"
   scripts/e2e.sh
-  if [ -x scripts/tmux-client-test.sh ]; then
-    log "terminal client through tmux"
-    scripts/tmux-client-test.sh
-  fi
+  log "terminal client through tmux"
+  MMO_BIN_DIR=$(swift build --show-bin-path) scripts/tmux-client-test.sh
+  log "launcher: patch server, launch URL, terminal client"
+  MMO_BIN_DIR=$(swift build --show-bin-path) scripts/launcher-e2e.sh
 fi
 log "all tests passed"
