@@ -411,15 +411,16 @@ struct GameClientTests {
 
     @Test func keepAlivePingsOnlyWhenIdle() async throws {
         let server = try await FakeServer.start()
-        let client = try await connect(to: server) { $0.keepAliveInterval = .milliseconds(300) }
-        // Busy: a move every 30 ms leaves no 300 ms gap, so no PING.
+        // The interval is far above the moves' spacing so a loaded CI machine can't open a gap.
+        let client = try await connect(to: server) { $0.keepAliveInterval = .seconds(2) }
+        // Busy: a move every 30 ms leaves no 2 s gap, so no PING.
         for i in 0..<20 {
             try client.move(x: Float(i), y: 0)
             try await Task.sleep(for: .milliseconds(30))
         }
         #expect(!server.received.contains { $0.opcode == .ping })
         // Idle: PINGs follow.
-        #expect(await eventually(timeout: .seconds(5)) { server.received.filter { $0.opcode == .ping }.count >= 2 })
+        #expect(await eventually(timeout: .seconds(15)) { server.received.filter { $0.opcode == .ping }.count >= 2 })
         await client.close()
         await server.shutdown()
     }
