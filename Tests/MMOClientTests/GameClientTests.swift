@@ -203,12 +203,13 @@ struct GameClientTests {
         let server = try await FakeServer.start { message, connection in
             if case .characterList = message {
                 // Answer only after the client's timeout: the answer must be dropped, not given to PING.
-                connection.send(.characterListResult(code: .ok, maxCharacters: 1, characters: []), after: .milliseconds(500))
+                connection.send(.characterListResult(code: .ok, maxCharacters: 1, characters: []), after: .milliseconds(1300))
             } else {
                 connection.standardReply(to: message)
             }
         }
-        let client = try await connect(to: server) { $0.requestTimeout = .milliseconds(300) }
+        // Timeout and late answer far enough apart that a loaded machine keeps their order.
+        let client = try await connect(to: server) { $0.requestTimeout = .seconds(1) }
         await #expect(throws: GameClientError.timedOut(.characterList)) { _ = try await client.listCharacters() }
         _ = try await client.ping()
         // The PING went on the wire only after the late LIST answer: never two requests outstanding.
