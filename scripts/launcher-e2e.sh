@@ -54,7 +54,7 @@ python3 -m http.server "$patch_port" --bind 127.0.0.1 --directory "$work/patch" 
 pids+=($!)
 for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$patch_port/v1.json" >/dev/null 2>&1 && break; sleep 0.1; done
 install="$work/install"
-common=(--install-dir "$install" --client bin/play)
+common=(--install-dir "$install")
 "$bin/launcher" update "${common[@]}" --manifest-url "http://127.0.0.1:$patch_port/v1.json" >"$work/update-v1.log" 2>&1 \
   || { cat "$work/update-v1.log"; fail "installing release 1"; }
 grep -q "release 1" "$install/bin/play" || fail "release 1 not installed"
@@ -70,7 +70,7 @@ url="mmo://play?server=127.0.0.1:$packet_port&token=$token"
 
 # A malformed link never starts anything.
 set +e
-"$bin/launcher" "${common[@]}" --manifest-url "http://127.0.0.1:$patch_port/v2.json" "mmo://play?server=127.0.0.1:99999&token=$token" >"$work/bad-url.log" 2>&1
+"$bin/launcher" "${common[@]}" --client bin/play --manifest-url "http://127.0.0.1:$patch_port/v2.json" "mmo://play?server=127.0.0.1:99999&token=$token" >"$work/bad-url.log" 2>&1
 code=$?
 set -e
 [ "$code" = 65 ] || { cat "$work/bad-url.log"; fail "malformed URL: exit $code, expected 65"; }
