@@ -42,16 +42,18 @@ wait_for() { # session regex seconds
 echo "== launcher: web site link -> patch -> terminal client"
 # The studio's releases: v1 is installed, v2 is live. The client in the install is a small
 # script that runs the terminal client built here.
+patch_port=$(free_port)
+mkdir -p "$work/patch"
+python3 -m http.server "$patch_port" --bind 127.0.0.1 --directory "$work/patch" >"$work/http.log" 2>&1 &
+pids+=($!)
 for v in 1 2; do
   mkdir -p "$work/patch/v$v/bin" "$work/patch/v$v/data"
   printf '#!/bin/sh\n# game client, release %s\nexec "%s/mmo-client" "$@"\n' "$v" "$bin" >"$work/patch/v$v/bin/play"
   chmod +x "$work/patch/v$v/bin/play"
   head -c $((6 * 1024 * 1024)) /dev/urandom >"$work/patch/v$v/data/world.dat"
-  "$bin/launcher" make-manifest "$work/patch/v$v" --version "$v" -o "$work/patch/v$v.json" >/dev/null
+  "$bin/launcher" make-manifest "$work/patch/v$v" --version "$v" --base-url "http://127.0.0.1:$patch_port/v$v/" \
+    -o "$work/patch/v$v.json" >/dev/null
 done
-patch_port=$(free_port)
-python3 -m http.server "$patch_port" --bind 127.0.0.1 --directory "$work/patch" >"$work/http.log" 2>&1 &
-pids+=($!)
 for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$patch_port/v1.json" >/dev/null 2>&1 && break; sleep 0.1; done
 install="$work/install"
 common=(--install-dir "$install")
@@ -101,7 +103,7 @@ pane_name=
 
 # A hash that does not match: the studio's file changed after the manifest was made.
 cp -r "$work/patch/v2" "$work/patch/v3"
-"$bin/launcher" make-manifest "$work/patch/v3" --version 3 -o "$work/patch/v3.json" >/dev/null
+"$bin/launcher" make-manifest "$work/patch/v3" --version 3 --base-url "http://127.0.0.1:$patch_port/v3/" -o "$work/patch/v3.json" >/dev/null
 head -c 1024 /dev/urandom >>"$work/patch/v3/data/world.dat"
 set +e
 "$bin/launcher" update "${common[@]}" --manifest-url "http://127.0.0.1:$patch_port/v3.json" >"$work/v3.log" 2>&1
