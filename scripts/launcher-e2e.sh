@@ -103,6 +103,7 @@ pane_name=
 
 # A hash that does not match: the studio's file changed after the manifest was made.
 cp -r "$work/patch/v2" "$work/patch/v3"
+head -c $((2 * 1024 * 1024)) /dev/urandom >"$work/patch/v3/data/world.dat"
 "$bin/launcher" make-manifest "$work/patch/v3" --version 3 --base-url "http://127.0.0.1:$patch_port/v3/" -o "$work/patch/v3.json" >/dev/null
 head -c 1024 /dev/urandom >>"$work/patch/v3/data/world.dat"
 set +e
