@@ -82,6 +82,7 @@ pass "malformed URL refused (exit 65), nothing changed"
 # The launcher as the desktop runs it (the URL is its only argument besides configuration).
 cat >"$work/play.sh" <<EOF
 #!/bin/sh
+sleep 1  # lets the test attach pipe-pane before the first byte
 '$bin/launcher' --install-dir '$install' --client bin/play --wait --manifest-url 'http://127.0.0.1:$patch_port/v2.json' '$url'
 echo "launcher exit \$?" >'$work/launcher.exit'
 sleep 60
@@ -89,10 +90,13 @@ EOF
 chmod 700 "$work/play.sh"
 pane_name=player
 tmx new-session -d -s player -x 120 -y 40 "$work/play.sh"
+tmx pipe-pane -t player -o "cat >>'$work/terminal.log'"
 wait_for player "Your characters \(0 of [0-9]+ slots\)" 60 || fail "the client did not reach character select"
 grep -q "release 2" "$install/bin/play" || fail "release 2 not installed"
 cmp -s "$install/data/world.dat" "$work/patch/v2/data/world.dat" || fail "world.dat differs from release 2"
 pass "out-of-date install updated to release 2 and verified"
+grep -aq "MiB" "$work/terminal.log" && grep -aq "%" "$work/terminal.log" || fail "no progress bar on the terminal"
+pass "progress bar shown on the terminal while downloading"
 pass "terminal client started by the launcher, logged in, at character select"
 grep -q "GET /v2/data/world.dat" "$work/http.log" || fail "world.dat was not downloaded"
 tmx send-keys -t player q
