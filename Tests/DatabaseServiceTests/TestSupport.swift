@@ -12,7 +12,9 @@ enum TestEnvironment {
     static let environment = ProcessInfo.processInfo.environment
     static let postgresURL = environment["MMO_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     static let redisURL = environment["MMO_TEST_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    static let isCI = environment["CI"].map { !$0.isEmpty && $0 != "0" && $0.lowercased() != "false" } ?? false
+    /// CI, or scripts/test.sh (MMO_REQUIRE_SERVICES=1): a missing database is a failure, not a skip.
+    static let isCI = (environment["CI"].map { !$0.isEmpty && $0 != "0" && $0.lowercased() != "false" } ?? false)
+        || environment["MMO_REQUIRE_SERVICES"] == "1"
 
     static var postgresEnabled: Bool { postgresURL != nil || isCI }
     static var redisEnabled: Bool { redisURL != nil || isCI }

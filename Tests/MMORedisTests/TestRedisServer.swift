@@ -35,7 +35,7 @@ enum TestRedis {
         if let url = environment["MMO_TEST_REDIS_URL"], !url.isEmpty {
             return try await body(RedisClient.Configuration(url: url))
         }
-        if environment["CI"] != nil {
+        if environment["CI"] != nil || environment["MMO_REQUIRE_SERVICES"] == "1" {
             throw SetupError(description: "MMO_TEST_REDIS_URL must be set when CI is set (e.g. redis://127.0.0.1:6379)")
         }
         return try await self.withOwnServer(body)
