@@ -30,19 +30,18 @@ server=$!
 for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$admin/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
 ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 hz=$(getconf CLK_TCK)
+cpu_start=$(ticks); t_start=$(date +%s.%N)
 "$bin/mmo-bot" load --port "$port" --tokens-file tokens.txt --bots "$bots" --duration "$duration" --spread "$spread" --json >load.json 2>load.log &
 loader=$!
-# Sample the server during the measured window (after the bots' ramp-up).
-peak_rss=0; samples=0; cpu_start=; t_start=
+# Sample the server's memory while the bots run; CPU is measured over the whole run
+# (ramp-up included, a few hundred milliseconds).
+peak_rss=0
 while kill -0 "$loader" 2>/dev/null; do
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
   [ "$rss" -gt "$peak_rss" ] && peak_rss=$rss
-  if [ -z "$cpu_start" ] && grep -q "measuring" load.log 2>/dev/null; then cpu_start=$(ticks); t_start=$(date +%s.%N); fi
-  samples=$((samples + 1))
   sleep 0.5
 done
 cpu_end=$(ticks); t_end=$(date +%s.%N)
-[ -n "$cpu_start" ] || { cpu_start=0; t_start=$t_end; }
 cat load.json
 python3 - "$cpu_start" "$cpu_end" "$t_start" "$t_end" "$hz" "$peak_rss" <<'PY'
 import sys
@@ -50,4 +49,17 @@ c0, c1, t0, t1, hz, rss = (float(x) for x in sys.argv[1:])
 wall = max(t1 - t0, 1e-9)
 print(f"server: cpu {100 * (c1 - c0) / hz / wall:.0f}% of one core over {wall:.1f} s, peak RSS {rss / 1024:.0f} MiB")
 PY
-curl -fsS "http://127.0.0.1:$admin/metrics" | grep -E '^mmo_world_tick_duration_seconds|^mmo_world_players |^mmo_packet_connections |^mmo_world_tick_overruns' || true
+curl -fsS "http://127.0.0.1:$admin/metrics" | python3 -c '
+import sys
+m = {}
+for line in sys.stdin:
+    if line.startswith("mmo_world_tick_"):
+        k, v = line.rsplit(" ", 1)
+        m[k] = float(v)
+count = m.get("mmo_world_tick_duration_seconds_count", 0)
+mean = 1000 * m.get("mmo_world_tick_duration_seconds_sum", 0) / max(count, 1)
+buckets = sorted((float(k.split("le=\"")[1].rstrip("\"}")), v) for k, v in m.items() if "_bucket{" in k and "+Inf" not in k)
+p99 = next((le for le, v in buckets if v >= 0.99 * count), float("inf"))
+overruns = int(m.get("mmo_world_tick_overruns_total", 0))
+print(f"world: {int(count)} ticks, mean tick {mean:.2f} ms, p99 tick <= {1000 * p99:.0f} ms (histogram bucket), overruns {overruns}")
+' 
