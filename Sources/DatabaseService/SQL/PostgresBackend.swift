@@ -53,22 +53,8 @@ final class PostgresBackend: SQLBackend {
         // Our own BEGIN/COMMIT rather than `PostgresClient.withTransaction`, which wraps the
         // closure's errors in `PostgresTransactionError`: domain code needs its own errors back.
         try await withLease { [logger] connection in
-            let executor = PostgresConnectionExecutor(connection: connection, logger: logger)
-            _ = try await executor.query(SQLStatement("BEGIN"))
-            let result: T
-            do {
-                result = try await body(executor)
-            } catch {
-                do {
-                    _ = try await executor.query(SQLStatement("ROLLBACK"))
-                } catch let rollbackError {
-                    // The connection is probably broken; the pool will discard it.
-                    logger.warning("ROLLBACK failed", metadata: ["error": "\(describe(rollbackError))"])
-                }
-                throw error
-            }
-            _ = try await executor.query(SQLStatement("COMMIT"))
-            return result
+            try await PostgresConnectionExecutor(connection: connection, logger: logger)
+                .runTransaction(begin: "BEGIN", logger: logger, body)
         }
     }
 

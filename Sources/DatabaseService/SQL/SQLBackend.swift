@@ -1,3 +1,4 @@
+import Logging
 /// The SQL dialect a backend speaks. Only DDL and a few introspection queries differ; the
 /// domain statements are written once in the common subset of PostgreSQL and SQLite.
 enum SQLDialect: Sendable {
@@ -8,6 +9,30 @@ enum SQLDialect: Sendable {
 /// Something that runs statements: the pool, or one connection inside a transaction.
 protocol SQLExecutor: Sendable {
     func query(_ statement: SQLStatement) async throws -> [SQLRow]
+}
+
+extension SQLExecutor {
+    /// Runs `body` on this connection between `begin` and COMMIT; when `body` throws, rolls
+    /// back and rethrows its error (a failed ROLLBACK is only logged: the connection is then
+    /// probably broken and its owner discards it).
+    func runTransaction<T: Sendable>(
+        begin: String, logger: Logger, _ body: @Sendable (any SQLExecutor) async throws -> T
+    ) async throws -> T {
+        _ = try await query(SQLStatement(begin))
+        let result: T
+        do {
+            result = try await body(self)
+        } catch {
+            do {
+                _ = try await query(SQLStatement("ROLLBACK"))
+            } catch let rollbackError {
+                logger.warning("ROLLBACK failed", metadata: ["error": "\(describe(rollbackError))"])
+            }
+            throw error
+        }
+        _ = try await query(SQLStatement("COMMIT"))
+        return result
+    }
 }
 
 /// A database connection (pool) for ``GameDatabase``.

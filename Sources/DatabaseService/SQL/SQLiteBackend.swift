@@ -68,20 +68,7 @@ final class SQLiteBackend: SQLBackend {
             let executor = SQLiteConnectionExecutor(connection: try await openIfNeeded())
             // IMMEDIATE takes the write lock up front, so another process sharing the file cannot
             // make this transaction fail half-way with SQLITE_BUSY on its first write.
-            _ = try await executor.query(SQLStatement("BEGIN IMMEDIATE"))
-            let result: T
-            do {
-                result = try await body(executor)
-            } catch {
-                do {
-                    _ = try await executor.query(SQLStatement("ROLLBACK"))
-                } catch let rollbackError {
-                    logger.warning("ROLLBACK failed", metadata: ["error": "\(rollbackError)"])
-                }
-                throw error
-            }
-            _ = try await executor.query(SQLStatement("COMMIT"))
-            return result
+            return try await executor.runTransaction(begin: "BEGIN IMMEDIATE", logger: logger, body)
         }
     }
 
