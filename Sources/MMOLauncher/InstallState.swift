@@ -110,15 +110,7 @@ public struct InstallState: Codable, Sendable, Equatable {
     }
 
     func save(to path: String) throws(FileSystemError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data: Data
-        do {
-            data = try encoder.encode(self)
-        } catch {
-            throw FileSystemError("encode", path, code: 0, detail: "\(error)")
-        }
-        try FS.writeAtomically(data, to: path)
+        try writeJSONAtomically(self, to: path)
     }
 
     /// Whether `info` may be trusted to still have `sha256` without reading the file.
@@ -170,14 +162,20 @@ struct SwapJournal: Codable, Equatable {
     }
 
     func save(to path: String) throws(FileSystemError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data: Data
-        do {
-            data = try encoder.encode(self)
-        } catch {
-            throw FileSystemError("encode", path, code: 0, detail: "\(error)")
-        }
-        try FS.writeAtomically(data, to: path)
+        try writeJSONAtomically(self, to: path)
     }
+}
+
+/// The state file and the swap journal are both written this way: stable key order (diffable),
+/// then an atomic replace, so a crash never leaves half a file.
+private func writeJSONAtomically(_ value: some Encodable, to path: String) throws(FileSystemError) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let data: Data
+    do {
+        data = try encoder.encode(value)
+    } catch {
+        throw FileSystemError("encode", path, code: 0, detail: "\(error)")
+    }
+    try FS.writeAtomically(data, to: path)
 }
