@@ -65,6 +65,7 @@ let package = Package(
                 .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(name: "MMOContracts", dependencies: grpc + [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
@@ -85,14 +86,24 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ] + grpc + observability
         ),
+        // Development helpers (better-auth users, sessions, scrypt hashes) for `mmo dev` and tests;
+        // not linked into the services.
+        .target(name: "DevTools", dependencies: ["DatabaseService", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "AuthService",
             dependencies: ["MMOContracts", .product(name: "Crypto", package: "swift-crypto")] + grpc + observability
         ),
         .target(name: "CharacterService", dependencies: ["MMOContracts"] + grpc + observability),
-        .target(name: "WorldService", dependencies: ["MMOContracts", "MMOProtocol"] + grpc + observability),
+        .target(
+            name: "WorldService",
+            dependencies: ["MMOContracts", "MMOProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ] + grpc + observability
+        ),
         .target(
             name: "PacketService",
             dependencies: ["MMOContracts", "MMOProtocol",
@@ -110,8 +121,15 @@ let package = Package(
         ),
         .target(
             name: "MMOServer",
-            dependencies: ["MMOUtils", "MMOContracts", "DatabaseService", "AuthService",
-                           "CharacterService", "WorldService", "PacketService"]
+            dependencies: ["MMOUtils", "MMOContracts", "MMORedis", "DatabaseService", "AuthService",
+                           "CharacterService", "WorldService", "PacketService",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         // MARK: player side
@@ -125,11 +143,31 @@ let package = Package(
             ]
         ),
         .target(name: "TerminalClient", dependencies: ["MMOClient", "MMOProtocol"]),
+        // Scenario, load and ping bots; `mmo-bot` is their command line.
+        .target(
+            name: "MMOBot",
+            dependencies: ["MMOClient", "MMOProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
 
         // MARK: executables (thin: read config, build, run)
-        .executableTarget(name: "mmo", dependencies: ["MMOServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "mmo-bot", dependencies: ["MMOClient", "MMOProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "launcher", dependencies: ["MMOLauncher", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "mmo",
+            dependencies: ["MMOServer", "MMOUtils", "DatabaseService", "AuthService", "DevTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "mmo-bot", dependencies: ["MMOBot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "launcher",
+            dependencies: ["MMOLauncher",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(name: "mmo-client", dependencies: ["TerminalClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "auth-service", dependencies: ["MMOServer"]),
         .executableTarget(name: "character-service", dependencies: ["MMOServer"]),
@@ -138,19 +176,102 @@ let package = Package(
         .executableTarget(name: "world-service", dependencies: ["MMOServer"]),
 
         // MARK: tests
-        .testTarget(name: "MMOProtocolTests", dependencies: ["MMOProtocol", .product(name: "NIOTestUtils", package: "swift-nio")]),
-        .testTarget(name: "MMORedisTests", dependencies: ["MMORedis"]),
-        .testTarget(name: "MMOUtilsTests", dependencies: ["MMOUtils", .product(name: "Configuration", package: "swift-configuration")]),
+        // Shared by every test target: `eventually`, `TestFailure`, whether services are required.
+        .target(name: "MMOTestSupport", path: "Tests/MMOTestSupport"),
+        .testTarget(
+            name: "MMOProtocolTests",
+            dependencies: ["MMOProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "MMORedisTests",
+            dependencies: ["MMORedis", "MMOTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "MMOUtilsTests",
+            dependencies: ["MMOUtils",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "MMOServerTests", dependencies: ["MMOServer", "MMOUtils", .product(name: "Configuration", package: "swift-configuration")]),
-        .testTarget(name: "DatabaseServiceTests", dependencies: ["DatabaseService", .product(name: "GRPCInProcessTransport", package: "grpc-swift-2")]),
-        .testTarget(name: "AuthServiceTests", dependencies: ["AuthService", "DatabaseService"]),
-        .testTarget(name: "CharacterServiceTests", dependencies: ["CharacterService", "DatabaseService"]),
-        .testTarget(name: "WorldServiceTests", dependencies: ["WorldService", .product(name: "GRPCInProcessTransport", package: "grpc-swift-2")]),
-        .testTarget(name: "PacketServiceTests", dependencies: ["PacketService", "MMOClient", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "GRPCInProcessTransport", package: "grpc-swift-2")]),
-        .testTarget(name: "MMOClientTests", dependencies: ["MMOClient", "MMOProtocol", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "MMOLauncherTests", dependencies: ["MMOLauncher", .product(name: "Hummingbird", package: "hummingbird")]),
-        .testTarget(name: "TerminalClientTests", dependencies: ["TerminalClient"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["MMOServer", "MMOClient", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        .testTarget(
+            name: "DatabaseServiceTests",
+            dependencies: ["DatabaseService", "DevTools", "MMOContracts", "MMORedis",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "AuthServiceTests",
+            dependencies: ["AuthService", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "CharacterServiceTests", dependencies: ["CharacterService", "MMOContracts"]),
+        .testTarget(
+            name: "WorldServiceTests",
+            dependencies: ["WorldService", "MMOContracts", "MMOProtocol", "MMOTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "PacketServiceTests",
+            dependencies: ["PacketService", "MMOClient", "MMOContracts", "MMOProtocol", "MMOTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "MMOClientTests",
+            dependencies: ["MMOClient", "MMOProtocol", "MMOTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "MMOLauncherTests",
+            dependencies: ["MMOLauncher",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "TerminalClientTests", dependencies: ["TerminalClient", "MMOClient", "MMOProtocol"]),
+        .testTarget(
+            name: "MMOBotTests",
+            dependencies: ["MMOBot", "MMOClient", "MMOProtocol", "MMOTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ProtocolSpecTests",
+            dependencies: ["MMOProtocol", "PacketService", "WorldService", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["MMOServer", "MMOClient", "MMOProtocol", "DatabaseService", "DevTools", "MMOTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

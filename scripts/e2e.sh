@@ -71,9 +71,10 @@ def disconnect_code(payload):
 assert disconnect_code(struct.pack(">I", 1 << 30)) == 6, "oversize frame -> FRAME_TOO_LARGE"
 assert disconnect_code(struct.pack(">IH", 6, 0x0001) + b"JUNK") in (2, 5), "bad hello"
 assert disconnect_code(struct.pack(">IH", 2, 0x7ABC)) == 4, "unknown opcode -> UNKNOWN_OPCODE"
+assert disconnect_code(struct.pack(">IHI", 6, 0x0002, 7)) == 3, "PING before HELLO -> ILLEGAL_STATE"
 print("hostile clients were disconnected with their codes")
 PY
-  pass "$2: oversize, malformed and unknown frames closed only their connections"
+  pass "$2: oversize, malformed, unknown and pre-HELLO frames closed only their connections"
 }
 
 echo "== 1. mmo serve on embedded defaults"

@@ -10,10 +10,10 @@ public enum SessionToken: Equatable, Sendable {
     case raw(String)
     case signed(token: String, signature: String)
 
-    public static let tokenLength = 32
+    static let tokenLength = 32
 
     /// The token to look up in `session.token`.
-    public var token: String {
+    var token: String {
         switch self {
         case .raw(let t), .signed(let t, _): return t
         }
@@ -21,7 +21,7 @@ public enum SessionToken: Equatable, Sendable {
 
     /// Parses the raw or signed form; nil when the input is neither (TOKEN_MALFORMED).
     /// Never logs or echoes the input.
-    public static func parse(_ input: String) -> SessionToken? {
+    static func parse(_ input: String) -> SessionToken? {
         // Inputs are bounded by the protocol (512 bytes); a signed token is 32 + 1 + 44 bytes,
         // percent-encoded at most 32 + 1 + 44 * 3.
         guard input.utf8.count <= 256 else { return nil }
@@ -46,12 +46,12 @@ public enum SessionToken: Equatable, Sendable {
     }
 
     /// Checks a signed token's HMAC against the web app's secret in constant time.
-    public func hasValidSignature(secret: SymmetricKey) -> Bool {
+    func hasValidSignature(secret: SymmetricKey) -> Bool {
         guard case .signed(let token, let signature) = self, let mac = Data(base64Encoded: signature) else { return false }
         return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(token.utf8), using: secret)
     }
 
-    /// The cookie value better-auth would set for `token` (used by the dev command and tests).
+    /// The cookie value better-auth would set for `token` (used by `mmo dev create-user --signed` and tests).
     public static func signedCookieValue(token: String, secret: SymmetricKey) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: secret)
         let signature = Data(mac).base64EncodedString()

@@ -1,142 +1,158 @@
 import GRPCCore
-import Logging
 import MMOContracts
-import Metrics
 
-/// Where a new character starts.
-public struct SpawnPoint: Sendable {
-    public var zoneId: UInt32
-    public var x: Float
-    public var y: Float
-    public init(zoneId: UInt32 = 1, x: Float = 500, y: Float = 500) {
-        self.zoneId = zoneId
-        self.x = x
-        self.y = y
-    }
-}
+// The character service's edge: the only file of this module that knows the generated `Mmo_*`
+// types. A `.proto` change is absorbed here; `CharacterCatalog` and its tests never see them.
 
-public struct CharacterConfiguration: Sendable {
-    public var rules: CharacterRules
-    public var spawn: SpawnPoint
-    public init(rules: CharacterRules = CharacterRules(), spawn: SpawnPoint = SpawnPoint()) {
-        self.rules = rules
-        self.spawn = spawn
-    }
-}
-
-/// gRPC edge of the character service: applies `CharacterRules`, then asks the database.
+/// gRPC edge of the character service: maps requests onto ``CharacterCatalog`` and its answers
+/// back; the rules live in the catalog.
 public struct CharacterGRPCService: Mmo_CharacterService.SimpleServiceProtocol {
-    private let database: any Mmo_DatabaseService.ClientProtocol
-    private let configuration: CharacterConfiguration
-    private let logger: Logger
+    private let catalog: CharacterCatalog
 
-    public init(database: any Mmo_DatabaseService.ClientProtocol, configuration: CharacterConfiguration, logger: Logger) {
-        self.database = database
-        self.configuration = configuration
-        self.logger = logger
-    }
-
-    private func requireAccount(_ accountID: String) throws {
-        guard !accountID.isEmpty, accountID.utf8.count <= 255 else {
-            throw RPCError(code: .invalidArgument, message: "account id missing or too long")
-        }
+    /// Serves characters stored by the database service.
+    ///
+    /// - Parameter spawn: Where new characters start; the process assembly derives it from the
+    ///   world's first zone so both services agree.
+    public init(database: any Mmo_DatabaseService.ClientProtocol, configuration: CharacterConfiguration, spawn: SpawnPoint) {
+        self.catalog = CharacterCatalog(store: DatabaseCharacterStore(database: database), rules: configuration.rules, spawn: spawn)
     }
 
     public func listCharacters(request: Mmo_CharacterListRequest, context: ServerContext) async throws -> Mmo_CharacterListResponse {
-        try requireAccount(request.accountID)
-        var dbRequest = Mmo_ListCharactersRequest()
-        dbRequest.accountID = request.accountID
-        let list = try await database.listCharacters(request: ClientRequest(message: dbRequest))
+        let list = try await mapErrors { try await catalog.list(account: request.accountID) }
         var response = Mmo_CharacterListResponse()
-        response.characters = list.characters
-        response.maxCharacters = UInt32(configuration.rules.maxCharactersPerAccount)
+        response.characters = list.characters.map(Mmo_Character.init)
+        response.maxCharacters = UInt32(clamping: list.maxCharacters)
         return response
     }
 
     public func createCharacter(request: Mmo_CharacterCreateRequest, context: ServerContext) async throws -> Mmo_CharacterCreateResponse {
-        try requireAccount(request.accountID)
-        let rules = configuration.rules
+        let creation = try await mapErrors {
+            try await catalog.create(
+                account: request.accountID, name: request.name, classID: request.classID, appearance: request.appearance)
+        }
         var response = Mmo_CharacterCreateResponse()
-        let name: String
-        switch rules.normalizeName(request.name) {
-        case .failure(let problem):
-            response.status = .nameInvalid
-            response.detail = problem.description
-            return count(response)
-        case .success(let normalized):
-            name = normalized
-        }
-        guard rules.isValidClass(request.classID) else {
-            response.status = .classInvalid
-            response.detail = "unknown class \(request.classID)"
-            return count(response)
-        }
-        guard rules.isValidAppearance(request.appearance) else {
-            response.status = .appearanceInvalid
-            response.detail = "appearance out of range"
-            return count(response)
-        }
-        var dbRequest = Mmo_CreateCharacterRequest()
-        dbRequest.accountID = request.accountID
-        dbRequest.name = name
-        dbRequest.classID = request.classID
-        dbRequest.appearance = request.appearance
-        dbRequest.maxCharacters = UInt32(rules.maxCharactersPerAccount)
-        dbRequest.zoneID = configuration.spawn.zoneId
-        dbRequest.x = configuration.spawn.x
-        dbRequest.y = configuration.spawn.y
-        let created = try await database.createCharacter(request: ClientRequest(message: dbRequest))
-        switch created.status {
-        case .created:
+        switch creation {
+        case .created(let character):
             response.status = .ok
-            response.character = created.character
-        case .nameTaken:
-            response.status = .nameTaken
-            response.detail = "that name is taken"
-        case .slotLimit:
-            response.status = .slotLimit
-            response.detail = "no free character slot (max \(rules.maxCharactersPerAccount))"
-        default:
-            throw RPCError(code: .internalError, message: "database returned no create status")
+            response.character = Mmo_Character(character)
+        case .refused(let refusal):
+            response.status = Mmo_CharacterStatus(refusal)
+            response.detail = refusal.detail
         }
-        return count(response)
+        return response
     }
 
     public func deleteCharacter(request: Mmo_CharacterDeleteRequest, context: ServerContext) async throws -> Mmo_CharacterDeleteResponse {
-        try requireAccount(request.accountID)
-        var dbRequest = Mmo_DeleteCharacterRequest()
-        dbRequest.accountID = request.accountID
-        dbRequest.characterID = request.characterID
-        let deleted = try await database.deleteCharacter(request: ClientRequest(message: dbRequest))
+        let deleted = try await mapErrors { try await catalog.delete(account: request.accountID, id: request.characterID) }
         var response = Mmo_CharacterDeleteResponse()
-        response.status = deleted.deleted ? .ok : .notFound
+        response.status = deleted ? .ok : .notFound
         return response
     }
 
     public func selectCharacter(request: Mmo_CharacterSelectRequest, context: ServerContext) async throws -> Mmo_CharacterSelectResponse {
-        try requireAccount(request.accountID)
-        var dbRequest = Mmo_GetCharacterRequest()
-        dbRequest.accountID = request.accountID
-        dbRequest.characterID = request.characterID
-        let found = try await database.getCharacter(request: ClientRequest(message: dbRequest))
+        let selected = try await mapErrors { try await catalog.select(account: request.accountID, id: request.characterID) }
         var response = Mmo_CharacterSelectResponse()
-        guard found.found else {
+        guard let selected else {
             response.status = .notFound
             return response
         }
         response.status = .ok
-        response.character = found.character
-        if response.character.zoneID == 0 {
-            // Never saved into a zone: start at the configured spawn.
-            response.character.zoneID = configuration.spawn.zoneId
-            response.character.x = configuration.spawn.x
-            response.character.y = configuration.spawn.y
-        }
+        response.character = Mmo_Character(selected)
         return response
     }
 
-    private func count(_ response: Mmo_CharacterCreateResponse) -> Mmo_CharacterCreateResponse {
-        Counter(label: "mmo_character_creates_total", dimensions: [("status", "\(response.status)")]).increment()
-        return response
+    /// Request-level refusals become `invalidArgument`; errors of the database service (already
+    /// `RPCError`s) pass through unchanged.
+    private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch CharacterRequestError.invalidAccount {
+            throw RPCError(code: .invalidArgument, message: "account id missing or too long")
+        }
+    }
+}
+
+/// Characters stored by the database service, over gRPC.
+struct DatabaseCharacterStore: CharacterStore {
+    let database: any Mmo_DatabaseService.ClientProtocol
+
+    func characters(account: String) async throws -> [PlayerCharacter] {
+        var request = Mmo_ListCharactersRequest()
+        request.accountID = account
+        return try await database.listCharacters(request: ClientRequest(message: request)).characters.map(PlayerCharacter.init)
+    }
+
+    func character(account: String, id: UInt64) async throws -> PlayerCharacter? {
+        var request = Mmo_GetCharacterRequest()
+        request.accountID = account
+        request.characterID = id
+        let response = try await database.getCharacter(request: ClientRequest(message: request))
+        return response.found ? PlayerCharacter(response.character) : nil
+    }
+
+    func create(
+        account: String, name: String, classID: UInt32, appearance: UInt32, spawn: SpawnPoint, maxCharacters: Int
+    ) async throws -> StoredCreation {
+        var request = Mmo_CreateCharacterRequest()
+        request.accountID = account
+        request.name = name
+        request.classID = classID
+        request.appearance = appearance
+        request.maxCharacters = UInt32(clamping: maxCharacters)
+        request.zoneID = spawn.zoneID
+        request.x = spawn.x
+        request.y = spawn.y
+        let response = try await database.createCharacter(request: ClientRequest(message: request))
+        switch response.status {
+        case .created: return .created(PlayerCharacter(response.character))
+        case .nameTaken: return .nameTaken
+        case .slotLimit: return .slotLimit
+        default: throw RPCError(code: .internalError, message: "database returned no create status")
+        }
+    }
+
+    func delete(account: String, id: UInt64) async throws -> Bool {
+        var request = Mmo_DeleteCharacterRequest()
+        request.accountID = account
+        request.characterID = id
+        return try await database.deleteCharacter(request: ClientRequest(message: request)).deleted
+    }
+}
+
+extension PlayerCharacter {
+    init(_ character: Mmo_Character) {
+        self.init(
+            id: character.id, accountID: character.accountID, name: character.name, classID: character.classID,
+            appearance: character.appearance, level: character.level, zoneID: character.zoneID, x: character.x,
+            y: character.y, createdAtMs: character.createdAtMs)
+    }
+}
+
+extension Mmo_Character {
+    init(_ character: PlayerCharacter) {
+        self.init()
+        id = character.id
+        accountID = character.accountID
+        name = character.name
+        classID = character.classID
+        appearance = character.appearance
+        level = character.level
+        zoneID = character.zoneID
+        x = character.x
+        y = character.y
+        createdAtMs = character.createdAtMs
+    }
+}
+
+extension Mmo_CharacterStatus {
+    init(_ refusal: CreateRefusal) {
+        self =
+            switch refusal {
+            case .nameInvalid: .nameInvalid
+            case .classInvalid: .classInvalid
+            case .appearanceInvalid: .appearanceInvalid
+            case .nameTaken: .nameTaken
+            case .slotLimit: .slotLimit
+            }
     }
 }

@@ -125,7 +125,7 @@ public struct DatabaseConfiguration: Sendable {
     /// When false, ``GameDatabase/prepare()`` only verifies the schema and names what is missing.
     public var runMigrations: Bool
     /// Redis for the cache; `nil` uses a bounded in-memory cache (one process only).
-    public var redis: RedisClient.Configuration?
+    public var redis: RedisClientConfiguration?
     /// Upper bound for caching a session lookup; short, so that a ban or sign-out bites quickly.
     public var sessionCacheTTL: Duration
     /// How long an account's character list may be served from the cache.
@@ -139,7 +139,7 @@ public struct DatabaseConfiguration: Sendable {
         backend: Backend = .sqlite(path: "mmo.sqlite"),
         authNaming: AuthNaming = .camelCase,
         runMigrations: Bool = true,
-        redis: RedisClient.Configuration? = nil,
+        redis: RedisClientConfiguration? = nil,
         sessionCacheTTL: Duration = .seconds(30),
         characterCacheTTL: Duration = .seconds(300),
         cacheKeyPrefix: String = "mmo:",

@@ -1,23 +1,26 @@
+import GRPCCore
 import Logging
 import MMOContracts
 
 /// The `mmo.DatabaseService` gRPC service over a ``GameDatabase``.
 ///
 /// Validates inputs (empty or oversized -> `invalidArgument`) and maps domain errors to status
-/// codes; details of internal errors are logged, never sent to the caller.
+/// codes; details of internal errors are logged, never sent to the caller. Domain values are
+/// mapped to and from the contract in `DatabaseGRPCService+Contracts.swift`.
 public struct DatabaseGRPCService: Mmo_DatabaseService.SimpleServiceProtocol {
     /// Input limits. Tokens are 32 characters; 512 bytes leaves room for other schemes while
     /// keeping garbage out of the database.
-    public enum Limits {
-        public static let maxTokenBytes = 512
-        public static let maxAccountIDBytes = 256
-        public static let maxNameBytes = 64
-        public static let maxStatesPerSave = 10_000
+    enum Limits {
+        static let maxTokenBytes = 512
+        static let maxAccountIDBytes = 256
+        static let maxNameBytes = 64
+        static let maxStatesPerSave = 10_000
     }
 
     let database: GameDatabase
     let logger: Logger
 
+    /// Serves `database`; `logger` receives internal error details.
     public init(database: GameDatabase, logger: Logger) {
         self.database = database
         self.logger = logger
@@ -29,7 +32,7 @@ public struct DatabaseGRPCService: Mmo_DatabaseService.SimpleServiceProtocol {
             var response = Mmo_GetSessionResponse()
             if let session = try await database.session(forToken: request.token) {
                 response.found = true
-                response.session = session
+                response.session = Mmo_SessionRecord(session)
             }
             return response
         }
@@ -39,7 +42,7 @@ public struct DatabaseGRPCService: Mmo_DatabaseService.SimpleServiceProtocol {
         try Self.check(request.accountID, "account_id", maxBytes: Limits.maxAccountIDBytes)
         return try await mapErrors("ListCharacters") {
             var response = Mmo_ListCharactersResponse()
-            response.characters = try await database.characters(account: request.accountID)
+            response.characters = try await database.characters(account: request.accountID).map(Mmo_Character.init)
             return response
         }
     }
@@ -54,14 +57,11 @@ public struct DatabaseGRPCService: Mmo_DatabaseService.SimpleServiceProtocol {
             throw RPCError(code: .invalidArgument, message: "position must be finite")
         }
         return try await mapErrors("CreateCharacter") {
-            let result = try await database.createCharacter(
+            let outcome = try await database.createCharacter(
                 account: request.accountID, name: request.name, classID: request.classID,
                 appearance: request.appearance, zoneID: request.zoneID, x: request.x, y: request.y,
                 maxCharacters: Int(request.maxCharacters))
-            var response = Mmo_CreateCharacterResponse()
-            response.status = result.status
-            if let character = result.character { response.character = character }
-            return response
+            return Mmo_CreateCharacterResponse(outcome)
         }
     }
 
@@ -82,7 +82,7 @@ public struct DatabaseGRPCService: Mmo_DatabaseService.SimpleServiceProtocol {
             var response = Mmo_GetCharacterResponse()
             if let character = try await database.character(account: request.accountID, id: request.characterID) {
                 response.found = true
-                response.character = character
+                response.character = Mmo_Character(character)
             }
             return response
         }
@@ -100,7 +100,7 @@ public struct DatabaseGRPCService: Mmo_DatabaseService.SimpleServiceProtocol {
         }
         return try await mapErrors("SaveCharacterStates") {
             var response = Mmo_SaveCharacterStatesResponse()
-            response.saved = UInt32(clamping: try await database.saveCharacterStates(request.states))
+            response.saved = UInt32(clamping: try await database.saveCharacterStates(request.states.map(CharacterStateUpdate.init)))
             return response
         }
     }

@@ -1,7 +1,7 @@
 import Metrics
 
 /// The operations whose latency is measured; also the `operation` dimension of the metrics.
-enum DatabaseOperation: String, CaseIterable, Sendable {
+package enum DatabaseOperation: String, CaseIterable, Sendable {
     case getSession = "get_session"
     case listCharacters = "list_characters"
     case createCharacter = "create_character"

@@ -1,16 +1,16 @@
-import MMOContracts
+import Foundation
 
 extension GameDatabase {
     /// The account's live (not deleted) characters, oldest first. Cached per account for
     /// ``DatabaseConfiguration/characterCacheTTL``; every write through this type invalidates it.
-    public func characters(account: String) async throws -> [Mmo_Character] {
+    public func characters(account: String) async throws -> [CharacterRecord] {
         try await timed(.listCharacters) {
             _ = try requireSchema()
             let key = characterListCacheKey(account)
             if let bytes = await cache.get(key, kind: .characters),
-                let cached = try? Mmo_ListCharactersResponse(serializedBytes: bytes)
+                let cached = try? JSONDecoder().decode([CharacterRecord].self, from: Data(bytes))
             {
-                return cached.characters
+                return cached
             }
             let epoch = characterWriteEpoch.load(ordering: .acquiring)
             let rows = try await backend.query(
@@ -25,7 +25,7 @@ extension GameDatabase {
 
     /// One live character owned by `account`, or nil (also when it belongs to another account).
     /// Served from the account's (cached) character list.
-    public func character(account: String, id: UInt64) async throws -> Mmo_Character? {
+    public func character(account: String, id: UInt64) async throws -> CharacterRecord? {
         try await characters(account: account).first { $0.id == id }
     }
 
@@ -37,12 +37,12 @@ extension GameDatabase {
     public func createCharacter(
         account: String, name: String, classID: UInt32, appearance: UInt32,
         zoneID: UInt32, x: Float, y: Float, maxCharacters: Int
-    ) async throws -> (status: Mmo_CreateCharacterStatus, character: Mmo_Character?) {
+    ) async throws -> CreateCharacterOutcome {
         try await timed(.createCharacter) {
             _ = try requireSchema()
             let now = Self.nowMs()
             let dialect = backend.dialect
-            let result: (status: Mmo_CreateCharacterStatus, character: Mmo_Character?)
+            let result: CreateCharacterOutcome
             do {
                 result = try await backend.transaction { db in
                     _ = try await db.query(
@@ -58,7 +58,7 @@ extension GameDatabase {
                             "SELECT count(*) AS n FROM characters WHERE account_id = $1 AND deleted_at IS NULL",
                             [.text(account)]))
                     guard (count.first?.int("n") ?? 0) < Int64(maxCharacters) else {
-                        return (.slotLimit, nil)
+                        return .slotLimit
                     }
                     // DO NOTHING instead of an error on a name clash: on PostgreSQL an error would
                     // abort the transaction; this way the clash is just "no row returned".
@@ -75,14 +75,14 @@ extension GameDatabase {
                                 .int(Int64(appearance)), .int(Int64(zoneID)), .double(Double(x)), .double(Double(y)),
                                 .timestampMs(now),
                             ]))
-                    guard let row = inserted.first else { return (.nameTaken, nil) }
-                    return (.created, try Self.character(from: row))
+                    guard let row = inserted.first else { return .nameTaken }
+                    return .created(try Self.character(from: row))
                 }
             } catch where backend.classify(error) == .uniqueViolation {
                 // Backstop: any unique violation that slips past ON CONFLICT is a name race lost.
-                return (.nameTaken, nil)
+                return .nameTaken
             }
-            if result.status == .created {
+            if case .created = result {
                 await invalidateCharacterLists([account])
             }
             return result
@@ -109,10 +109,10 @@ extension GameDatabase {
     /// Persists zone and position of live characters in one transaction. When a character
     /// appears more than once, its last state wins. Returns how many characters were updated
     /// (unknown and deleted characters are skipped).
-    public func saveCharacterStates(_ states: [Mmo_CharacterState]) async throws -> Int {
+    public func saveCharacterStates(_ states: [CharacterStateUpdate]) async throws -> Int {
         try await timed(.saveCharacterStates) {
             _ = try requireSchema()
-            var latest: [UInt64: Mmo_CharacterState] = [:]
+            var latest: [UInt64: CharacterStateUpdate] = [:]
             var order: [UInt64] = []
             for state in states {
                 if latest.updateValue(state, forKey: state.characterID) == nil { order.append(state.characterID) }
@@ -144,16 +144,6 @@ extension GameDatabase {
         }
     }
 
-    /// Records a login on the account's `game_accounts` row (creating it if needed).
-    public func recordLogin(account: String) async throws {
-        _ = try requireSchema()
-        let now = Self.nowMs()
-        _ = try await backend.query(
-            SQLStatement(
-                "INSERT INTO game_accounts (account_id, created_at, last_login_at) VALUES ($1, $2, $2) ON CONFLICT (account_id) DO UPDATE SET last_login_at = excluded.last_login_at",
-                [.text(account), .timestampMs(now)]))
-    }
-
     // MARK: helpers
 
     static let characterColumns = "id, account_id, name, class_id, appearance, level, zone_id, x, y, created_at"
@@ -162,7 +152,7 @@ extension GameDatabase {
     /// which differs between PostgreSQL collations and SQLite's ASCII-only `lower`).
     static func nameKey(_ name: String) -> String { name.lowercased() }
 
-    static func character(from row: SQLRow) throws -> Mmo_Character {
+    static func character(from row: SQLRow) throws -> CharacterRecord {
         func uint32(_ column: String) throws -> UInt32 {
             guard let value = row.int(column), let result = UInt32(exactly: value) else {
                 throw DatabaseError.corruptRow("characters.\(column) is not a uint32")
@@ -172,34 +162,29 @@ extension GameDatabase {
         guard let id = row.int("id"), let unsignedID = UInt64(exactly: id), let account = row.string("account_id"),
             let name = row.string("name")
         else { throw DatabaseError.corruptRow("character row without id, account or name") }
-        var character = Mmo_Character()
-        character.id = unsignedID
-        character.accountID = account
-        character.name = name
-        character.classID = try uint32("class_id")
-        character.appearance = try uint32("appearance")
-        character.level = try uint32("level")
-        character.zoneID = try uint32("zone_id")
-        character.x = Float(row.double("x") ?? 0)
-        character.y = Float(row.double("y") ?? 0)
-        character.createdAtMs = row.timestampMs("created_at") ?? 0
-        return character
+        return CharacterRecord(
+            id: unsignedID, accountID: account, name: name, classID: try uint32("class_id"),
+            appearance: try uint32("appearance"), level: try uint32("level"), zoneID: try uint32("zone_id"),
+            x: Float(row.double("x") ?? 0), y: Float(row.double("y") ?? 0),
+            createdAtMs: row.timestampMs("created_at") ?? 0)
     }
 
+    /// `<prefix>characters:v2:<account>`. v2: the value is the JSON of `[CharacterRecord]`;
+    /// v1 (no version segment) held protobuf bytes. The bump keeps a process of either version
+    /// from decoding the other's bytes during a rolling deploy (protobuf decoding of foreign
+    /// bytes can succeed with garbage); old entries simply expire.
     func characterListCacheKey(_ account: String) -> String {
-        configuration.cacheKeyPrefix + "characters:" + account
+        configuration.cacheKeyPrefix + "characters:v2:" + account
     }
 
     /// Caches a list read from the database unless a character write committed since the read
     /// began. After storing, re-checks and deletes if a write slipped in between the check and
     /// the store; together with writers bumping the epoch *before* deleting, a stale list cannot
     /// outlive a write made by this process. (Writers in other processes: bounded by the TTL.)
-    func cacheCharacterList(_ characters: [Mmo_Character], key: String, readAtEpoch epoch: UInt64) async {
+    func cacheCharacterList(_ characters: [CharacterRecord], key: String, readAtEpoch epoch: UInt64) async {
         guard characterWriteEpoch.load(ordering: .acquiring) == epoch else { return }
-        var message = Mmo_ListCharactersResponse()
-        message.characters = characters
-        guard let bytes = try? message.serializedBytes() as [UInt8] else { return }
-        await cache.set(key, value: bytes, ttl: configuration.characterCacheTTL, kind: .characters)
+        guard let data = try? JSONEncoder().encode(characters) else { return }
+        await cache.set(key, value: Array(data), ttl: configuration.characterCacheTTL, kind: .characters)
         if characterWriteEpoch.load(ordering: .acquiring) != epoch {
             await cache.delete([key], kind: .characters)
         }

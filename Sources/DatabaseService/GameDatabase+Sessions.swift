@@ -1,5 +1,5 @@
 import Crypto
-import MMOContracts
+import Foundation
 
 extension GameDatabase {
     /// The better-auth session with this raw token, joined with its user, or nil.
@@ -9,12 +9,12 @@ extension GameDatabase {
     /// min(``DatabaseConfiguration/sessionCacheTTL``, time until the session expires) under
     /// the SHA-256 of the token; misses are not cached, so a session created by the web app a
     /// moment ago is found at once.
-    public func session(forToken token: String) async throws -> Mmo_SessionRecord? {
+    public func session(forToken token: String) async throws -> SessionRecord? {
         try await timed(.getSession) {
             let schema = try requireSchema()
             let key = sessionCacheKey(token)
             if let bytes = await cache.get(key, kind: .session),
-                let record = try? Mmo_SessionRecord(serializedBytes: bytes)
+                let record = try? JSONDecoder().decode(SessionRecord.self, from: Data(bytes))
             {
                 return record
             }
@@ -23,17 +23,19 @@ extension GameDatabase {
             let record = try sessionRecord(from: row, schema: schema)
             let untilExpiry = Duration.milliseconds(record.expiresAtMs - Self.nowMs())
             let ttl = min(configuration.sessionCacheTTL, untilExpiry)
-            if ttl > .zero, let bytes = try? record.serializedBytes() as [UInt8] {
-                await cache.set(key, value: bytes, ttl: ttl, kind: .session)
+            if ttl > .zero, let data = try? JSONEncoder().encode(record) {
+                await cache.set(key, value: Array(data), ttl: ttl, kind: .session)
             }
             return record
         }
     }
 
-    /// `<prefix>session:<sha256 hex of the token>`: the raw token never becomes a key, so a
-    /// Redis `KEYS` or `MONITOR` does not reveal usable tokens.
+    /// `<prefix>session:v2:<sha256 hex of the token>`: the raw token never becomes a key, so a
+    /// Redis `KEYS` or `MONITOR` does not reveal usable tokens. v2: the value is the JSON of a
+    /// ``SessionRecord`` (v1 held protobuf bytes; see `characterListCacheKey(_:)` for why the
+    /// version is in the key).
     func sessionCacheKey(_ token: String) -> String {
-        configuration.cacheKeyPrefix + "session:" + hexEncode(SHA256.hash(data: Array(token.utf8)))
+        configuration.cacheKeyPrefix + "session:v2:" + hexEncode(SHA256.hash(data: Array(token.utf8)))
     }
 
     /// `SELECT ... FROM session s JOIN "user" u ON u.id = s."userId" WHERE s.token = $1`,
@@ -67,22 +69,15 @@ extension GameDatabase {
         return SQLStatement(sql, [.text(token)])
     }
 
-    func sessionRecord(from row: SQLRow, schema: DetectedSchema) throws -> Mmo_SessionRecord {
+    func sessionRecord(from row: SQLRow, schema: DetectedSchema) throws -> SessionRecord {
         guard let sessionID = row.string("session_id"), let userID = row.string("user_id"),
             let expiresAt = row.timestampMs("expires_at")
         else { throw DatabaseError.corruptRow("session row without id, user id or expiry") }
-        var record = Mmo_SessionRecord()
-        record.sessionID = sessionID
-        record.userID = userID
-        record.userName = row.string("user_name") ?? ""
-        record.email = row.string("email") ?? ""
-        record.expiresAtMs = expiresAt
-        record.banned = row.bool("banned") ?? false
-        record.banExpiresAtMs = row.timestampMs("ban_expires") ?? 0
-        record.banReason = row.string("ban_reason") ?? ""
-        record.roles = row.string("role") ?? ""
-        record.impersonatedBy = row.string("impersonated_by") ?? ""
-        record.displayUsername = row.string("display_username") ?? ""
-        return record
+        return SessionRecord(
+            sessionID: sessionID, userID: userID, userName: row.string("user_name") ?? "",
+            email: row.string("email") ?? "", expiresAtMs: expiresAt, banned: row.bool("banned") ?? false,
+            banExpiresAtMs: row.timestampMs("ban_expires") ?? 0, banReason: row.string("ban_reason") ?? "",
+            roles: row.string("role") ?? "", impersonatedBy: row.string("impersonated_by") ?? "",
+            displayUsername: row.string("display_username") ?? "")
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import MMOContracts
 import MMORedis
 import PostgresNIO
 import Synchronization
@@ -18,10 +17,10 @@ import Synchronization
 ///
 /// All methods may be called concurrently.
 public final class GameDatabase: Sendable {
-    public let configuration: DatabaseConfiguration
+    let configuration: DatabaseConfiguration
     let logger: Logger
-    let backend: any SQLBackend
-    let names: AuthNames
+    package let backend: any SQLBackend
+    package let names: AuthNames
     let cache: ResilientCache
     let metrics: DatabaseMetrics
     /// Set by `prepare()`: which optional better-auth columns exist.
@@ -31,10 +30,12 @@ public final class GameDatabase: Sendable {
     let characterWriteEpoch = Atomic<UInt64>(0)
 
     /// Creates the database handle; opens no connection.
-    ///
-    /// - Parameter cache: Overrides the cache chosen by `configuration.redis` (tests, or a
-    ///   process sharing one Redis client).
-    public init(configuration: DatabaseConfiguration, logger: Logger, cache: (any GameCache)? = nil) {
+    public convenience init(configuration: DatabaseConfiguration, logger: Logger) {
+        self.init(configuration: configuration, logger: logger, cache: nil)
+    }
+
+    /// - Parameter cache: Overrides the cache chosen by `configuration.redis` (tests).
+    init(configuration: DatabaseConfiguration, logger: Logger, cache: (any GameCache)?) {
         self.configuration = configuration
         self.logger = logger
         self.names = AuthNames(configuration.authNaming)
@@ -165,8 +166,18 @@ public final class GameDatabase: Sendable {
     public static func withRunning<Result: Sendable>(
         configuration: DatabaseConfiguration,
         logger: Logger,
-        cache: (any GameCache)? = nil,
         prepare: Bool = true,
+        _ body: (GameDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await withRunning(configuration: configuration, logger: logger, cache: nil, prepare: prepare, body)
+    }
+
+    /// ``withRunning(configuration:logger:prepare:_:)`` with the cache overridden (tests).
+    static func withRunning<Result: Sendable>(
+        configuration: DatabaseConfiguration,
+        logger: Logger,
+        cache: (any GameCache)?,
+        prepare: Bool,
         _ body: (GameDatabase) async throws -> Result
     ) async throws -> Result {
         let database = GameDatabase(configuration: configuration, logger: logger, cache: cache)
@@ -189,7 +200,7 @@ public final class GameDatabase: Sendable {
     // MARK: helpers
 
     /// Measures `body`, maps connection failures to ``DatabaseError/unavailable(_:)``.
-    func timed<T>(_ operation: DatabaseOperation, _ body: () async throws -> T) async throws -> T {
+    package func timed<T>(_ operation: DatabaseOperation, _ body: () async throws -> T) async throws -> T {
         let start = ContinuousClock.now
         do {
             let result = try await body()
@@ -204,12 +215,12 @@ public final class GameDatabase: Sendable {
         }
     }
 
-    func requireSchema() throws -> DetectedSchema {
+    package func requireSchema() throws -> DetectedSchema {
         guard let schema = detectedSchema.withLock({ $0 }) else { throw DatabaseError.notPrepared }
         return schema
     }
 
-    static func nowMs() -> Int64 {
+    package static func nowMs() -> Int64 {
         Int64((Date().timeIntervalSince1970 * 1000).rounded())
     }
 }

@@ -1,7 +1,7 @@
 import MMOProtocol
 
 /// Something the server told the client without being asked, delivered on `GameClient.events`
-/// (and to `GameClient.Configuration.eventObserver`) in arrival order.
+/// (and to `GameClientConfiguration.eventObserver`) in arrival order.
 public enum ClientEvent: Sendable, Equatable {
     /// One WORLD_UPDATE frame: the events of one tick (a tick may span several frames).
     case world(tick: UInt64, events: [WorldEvent])

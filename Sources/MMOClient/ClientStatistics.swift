@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Traffic counters of one or more clients. Lock-free, so one instance can be shared by
-/// thousands of bots (pass it in `GameClient.Configuration.statistics`).
+/// thousands of bots (pass it in `GameClientConfiguration.statistics`).
 public final class ClientStatistics: Sendable {
     private let _bytesReceived = Atomic<Int>(0)
     private let _framesReceived = Atomic<Int>(0)

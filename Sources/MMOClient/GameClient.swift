@@ -61,7 +61,7 @@ public final class GameClient: Sendable {
     public let serverVersion: UInt16
     /// Largest client frame (opcode + body) the server accepts, from HELLO_ACK.
     public let maxClientFrame: Int
-    public let configuration: Configuration
+    public let configuration: GameClientConfiguration
 
     private let channel: any Channel
     private let closeReasonBox: CloseReasonBox
@@ -69,7 +69,7 @@ public final class GameClient: Sendable {
     private let nextPingNonce = Atomic<UInt32>(0)
 
     private init(channel: any Channel, closeReason: CloseReasonBox, events: AsyncStream<ClientEvent>, statistics: ClientStatistics,
-                 serverVersion: UInt16, maxClientFrame: Int, configuration: Configuration) {
+                 serverVersion: UInt16, maxClientFrame: Int, configuration: GameClientConfiguration) {
         self.channel = channel
         self.closeReasonBox = closeReason
         self.events = events
@@ -106,7 +106,7 @@ public final class GameClient: Sendable {
         port: Int,
         clientName: String = "mmo-client",
         timeout: Duration = .seconds(10),
-        configuration: Configuration = Configuration()
+        configuration: GameClientConfiguration = GameClientConfiguration()
     ) async throws -> GameClient {
         try checkLength(clientName, max: ProtocolLimits.maxClientNameBytes, what: "client name")
         let started = ContinuousClock.now
@@ -158,7 +158,7 @@ public final class GameClient: Sendable {
     /// Sends LOGOUT and waits (at most `timeout`) for the server to close the connection, then
     /// closes it from this side if it is still open. Never throws: afterwards the client is closed.
     public func logout(timeout: Duration = .seconds(5)) async {
-        channel.writeAndFlush(ClientCommand.send(.logout), promise: nil)
+        channel.writeAndFlush(OutboundMessage.send(.logout), promise: nil)
         let channel = self.channel
         let fallback = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) { channel.close(promise: nil) }
         try? await channel.closeFuture.get()
@@ -259,7 +259,7 @@ public final class GameClient: Sendable {
         guard x.isFinite, y.isFinite else { throw GameClientError.invalidArgument("non-finite position (\(x), \(y))") }
         guard channel.isActive else { throw closeReasonBox.value ?? GameClientError.connectionClosed }
         let seq = nextMoveSeq.wrappingAdd(1, ordering: .relaxed).newValue
-        channel.writeAndFlush(ClientCommand.send(.move(seq: seq, x: x, y: y)), promise: nil)
+        channel.writeAndFlush(OutboundMessage.send(.move(seq: seq, x: x, y: y)), promise: nil)
         return seq
     }
 
@@ -270,7 +270,7 @@ public final class GameClient: Sendable {
     public func say(_ text: String) throws {
         try Self.checkLength(text, max: ProtocolLimits.maxChatBytes, what: "chat text")
         guard channel.isActive else { throw closeReasonBox.value ?? GameClientError.connectionClosed }
-        channel.writeAndFlush(ClientCommand.send(.say(text: text)), promise: nil)
+        channel.writeAndFlush(OutboundMessage.send(.say(text: text)), promise: nil)
     }
 
     // MARK: private
@@ -281,7 +281,7 @@ public final class GameClient: Sendable {
 
     private static func request(on channel: any Channel, closeReason: CloseReasonBox, _ message: ClientMessage, expecting: Opcode, timeout: Duration) async throws -> ServerMessage {
         let response = channel.eventLoop.makePromise(of: ServerMessage.self)
-        let command = ClientCommand.request(message, expecting: expecting, timeout: TimeAmount(timeout), response: response)
+        let command = OutboundMessage.request(message, expecting: expecting, timeout: TimeAmount(timeout), response: response)
         channel.writeAndFlush(command).whenFailure { error in
             // Only reached when the pipeline is already gone; the handler fails it otherwise.
             response.fail(error as? GameClientError ?? closeReason.value ?? .connectionClosed)

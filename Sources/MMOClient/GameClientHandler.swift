@@ -17,7 +17,7 @@ final class CloseReasonBox: Sendable {
     }
 }
 
-enum ClientCommand: Sendable {
+enum OutboundMessage: Sendable {
     /// A message with no answer (MOVE, SAY, LOGOUT).
     case send(ClientMessage)
     /// A request whose answer is the frame `expecting` or an `ERROR(request opcode, code)`.
@@ -34,7 +34,7 @@ enum ClientCommand: Sendable {
 /// answer is dropped instead of being mistaken for the answer to the next request.
 final class GameClientHandler: ChannelDuplexHandler {
     typealias InboundIn = Frame
-    typealias OutboundIn = ClientCommand
+    typealias OutboundIn = OutboundMessage
     typealias OutboundOut = ByteBuffer
 
     private struct Pending {

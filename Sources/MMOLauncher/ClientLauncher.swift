@@ -27,8 +27,9 @@ public enum ClientLaunchError: Error, Equatable, Sendable, CustomStringConvertib
     }
 }
 
-/// A resolved client command: what to execute, with which arguments and environment, where.
-public struct ClientCommand: Sendable, Equatable {
+/// How the game client is started, resolved from the configuration's `clientCommand`: the
+/// program to execute, its argv, its environment (with the session variables) and its folder.
+public struct ClientInvocation: Sendable, Equatable {
     public var executable: String
     /// argv, including argv[0].
     public var arguments: [String]
@@ -59,7 +60,7 @@ public enum ClientLauncher {
     public static func resolve(
         command: [String], request: LaunchRequest, installDirectory: String?, launcherDirectory: String?,
         environment: [String: String]
-    ) throws(ClientLaunchError) -> ClientCommand {
+    ) throws(ClientLaunchError) -> ClientInvocation {
         guard let program = command.first, !program.isEmpty else { throw .emptyCommand }
         guard !command.contains(where: { $0.contains("{token}") }) else { throw .tokenInArguments }
         let executable: String
@@ -88,12 +89,12 @@ public enum ClientLauncher {
         var childEnvironment = environment
         childEnvironment[tokenVariable] = request.credential.value
         childEnvironment[serverVariable] = request.server.description
-        return ClientCommand(
+        return ClientInvocation(
             executable: executable, arguments: arguments, environment: childEnvironment, workingDirectory: installDirectory)
     }
 
     /// Starts the client; returns its process id.
-    public static func spawn(_ command: ClientCommand) throws(ClientLaunchError) -> pid_t {
+    public static func spawn(_ command: ClientInvocation) throws(ClientLaunchError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

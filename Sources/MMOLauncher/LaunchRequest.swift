@@ -255,12 +255,6 @@ public struct LaunchURLParser: Sendable {
         return scheme.utf8.allSatisfy { isASCIIAlphanumeric($0) || $0 == 0x2E || $0 == 0x2D }
     }
 
-    /// Whether `text` looks like a launch URL of this scheme at all (to tell a URL argument
-    /// from a typo in a subcommand).
-    public func looksLikeLaunchURL(_ text: String) -> Bool {
-        text.lowercased().hasPrefix(scheme + ":")
-    }
-
     public func parse(_ text: String) throws(LaunchRequestError) -> LaunchRequest {
         guard text.utf8.count <= Self.maximumLength else { throw .tooLong(limit: Self.maximumLength) }
         guard text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { throw .invalidCharacters }

@@ -33,7 +33,7 @@ public enum LauncherExitCode: Int32, Sendable, CaseIterable {
     public static func forError(_ error: any Error) -> LauncherExitCode {
         switch error {
         case is LaunchRequestError: return .invalidLaunchRequest
-        case is ConfigurationError: return .configurationInvalid
+        case is LauncherConfigurationError: return .configurationInvalid
         case is ManifestError: return .manifestRejected
         case is ManifestBuilder.BuildError: return .installFailed
         case is ClientLaunchError: return .clientStartFailed
@@ -94,16 +94,13 @@ public enum Launcher {
         guard
             let installPath = configuration.installDirectory
                 ?? LauncherConfiguration.defaultInstallDirectory(scheme: scheme, environment: settings.environment)
-        else { throw ConfigurationError("no install directory: set installDirectory or --install-dir (HOME is not set)") }
+        else { throw LauncherConfigurationError("no install directory: set installDirectory or --install-dir (HOME is not set)") }
 
         var installRoot: String?
         if let manifestURL = configuration.manifestURL, settings.patch {
             let layout = try InstallLayout(creating: installPath)
             installRoot = layout.root
-            let options = PatchOptions(
-                manifestURL: manifestURL, verification: configuration.verify ?? .cached,
-                parallelDownloads: configuration.parallelDownloads ?? 4, retries: configuration.retries ?? 3,
-                allowInsecureHTTP: configuration.allowInsecureHTTP ?? false)
+            let options = configuration.patchOptions(manifestURL: manifestURL)
             let client = Patcher.makeHTTPClient()
             let result: Result<PatchReport, any Error>
             do {

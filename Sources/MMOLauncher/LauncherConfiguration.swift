@@ -1,7 +1,7 @@
 import Foundation
 
-/// A configuration file problem.
-public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+/// A problem with the launcher's configuration file or options (exit code 78).
+public struct LauncherConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
@@ -79,17 +79,17 @@ public struct LauncherConfiguration: Sendable, Equatable {
     /// Parses a configuration file. Unknown keys are refused (a typo would otherwise be
     /// silently ignored); relative `installDirectory` is resolved against `baseDirectory`, and a
     /// leading `~/` against `home`.
-    public static func parse(_ data: Data, baseDirectory: String, home: String?) throws(ConfigurationError) -> LauncherConfiguration {
-        guard data.count <= 1 << 20 else { throw ConfigurationError("the configuration file is larger than 1 MiB") }
+    public static func parse(_ data: Data, baseDirectory: String, home: String?) throws(LauncherConfigurationError) -> LauncherConfiguration {
+        guard data.count <= 1 << 20 else { throw LauncherConfigurationError("the configuration file is larger than 1 MiB") }
         let file: FileForm
         do {
             file = try JSONDecoder().decode(FileForm.self, from: data)
-        } catch let error as ConfigurationError {
+        } catch let error as LauncherConfigurationError {
             throw error
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw ConfigurationError("\(context.codingPath.first?.stringValue ?? "the file") has the wrong type")
+            throw LauncherConfigurationError("\(context.codingPath.first?.stringValue ?? "the file") has the wrong type")
         } catch {
-            throw ConfigurationError("the configuration file is not a JSON object")
+            throw LauncherConfigurationError("the configuration file is not a JSON object")
         }
         var configuration = LauncherConfiguration()
         configuration.installDirectory = file.installDirectory.map { expand($0, base: baseDirectory, home: home) }
@@ -98,17 +98,17 @@ public struct LauncherConfiguration: Sendable, Equatable {
         configuration.scheme = file.scheme
         configuration.wait = file.wait
         if let verify = file.verify {
-            guard let mode = PatchPlanner.Verification(rawValue: verify) else { throw ConfigurationError("verify must be \"cached\" or \"full\"") }
+            guard let mode = PatchPlanner.Verification(rawValue: verify) else { throw LauncherConfigurationError("verify must be \"cached\" or \"full\"") }
             configuration.verify = mode
         }
         configuration.allowedServerHosts = file.allowedServerHosts
         configuration.allowInsecureHTTP = file.allowInsecureHTTP
-        if let n = file.parallelDownloads, !(1...16).contains(n) { throw ConfigurationError("parallelDownloads must be from 1 to 16") }
+        if let n = file.parallelDownloads, !(1...16).contains(n) { throw LauncherConfigurationError("parallelDownloads must be from 1 to 16") }
         configuration.parallelDownloads = file.parallelDownloads
-        if let n = file.retries, !(0...10).contains(n) { throw ConfigurationError("retries must be from 0 to 10") }
+        if let n = file.retries, !(0...10).contains(n) { throw LauncherConfigurationError("retries must be from 0 to 10") }
         configuration.retries = file.retries
         if configuration.installDirectory?.isEmpty == true || configuration.manifestURL?.isEmpty == true {
-            throw ConfigurationError("installDirectory and manifestURL must not be empty")
+            throw LauncherConfigurationError("installDirectory and manifestURL must not be empty")
         }
         try configuration.validate()
         return configuration
@@ -137,7 +137,7 @@ public struct LauncherConfiguration: Sendable, Equatable {
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: AnyKey.self)
             if let unknown = container.allKeys.map(\.stringValue).sorted().first(where: { !LauncherConfiguration.keys.contains($0) }) {
-                throw ConfigurationError(
+                throw LauncherConfigurationError(
                     "unknown configuration key \(String(reflecting: unknown)); known keys: \(LauncherConfiguration.keys.joined(separator: ", "))")
             }
             func value<T: Decodable>(_ key: String) throws -> T? {
@@ -157,33 +157,33 @@ public struct LauncherConfiguration: Sendable, Equatable {
     }
 
     /// Loads `path`; with `required` false a missing file is an empty configuration.
-    public static func load(path: String, required: Bool, home: String?) throws(ConfigurationError) -> LauncherConfiguration {
+    public static func load(path: String, required: Bool, home: String?) throws(LauncherConfigurationError) -> LauncherConfiguration {
         guard FS.exists(path) else {
-            if required { throw ConfigurationError("the configuration file \(displayPath(path)) does not exist") }
+            if required { throw LauncherConfigurationError("the configuration file \(displayPath(path)) does not exist") }
             return LauncherConfiguration()
         }
         let data: Data
         do throws(FileSystemError) {
             data = try FS.readFile(path, limit: 1 << 20)
         } catch {
-            throw ConfigurationError(error.description)
+            throw LauncherConfigurationError(error.description)
         }
-        do throws(ConfigurationError) {
+        do throws(LauncherConfigurationError) {
             return try parse(data, baseDirectory: FS.parentDirectory(of: absolute(path)), home: home)
         } catch {
-            throw ConfigurationError("\(displayPath(path)): \(error.message)")
+            throw LauncherConfigurationError("\(displayPath(path)): \(error.message)")
         }
     }
 
     /// Checks values that options can also set.
-    public func validate() throws(ConfigurationError) {
+    public func validate() throws(LauncherConfigurationError) {
         if let scheme, !LaunchURLParser.isValidScheme(scheme) {
-            throw ConfigurationError("scheme must be a letter followed by letters, digits, '.' or '-'")
+            throw LauncherConfigurationError("scheme must be a letter followed by letters, digits, '.' or '-'")
         }
         if let clientCommand {
-            guard let first = clientCommand.first, !first.isEmpty else { throw ConfigurationError("clientCommand must name a program") }
+            guard let first = clientCommand.first, !first.isEmpty else { throw LauncherConfigurationError("clientCommand must name a program") }
             if clientCommand.contains(where: { $0.contains("{token}") }) {
-                throw ConfigurationError("clientCommand must not contain {token}: the token is passed only in the environment")
+                throw LauncherConfigurationError("clientCommand must not contain {token}: the token is passed only in the environment")
             }
         }
         if let hosts = allowedServerHosts {
@@ -192,7 +192,7 @@ public struct LauncherConfiguration: Sendable, Equatable {
                 if (try? ServerAddress.validateDNSName(name.lowercased())) == nil && !ServerAddress.isIPv4Literal(name)
                     && !ServerAddress.isIPv6Literal(name.lowercased())
                 {
-                    throw ConfigurationError("allowedServerHosts has an invalid entry \(String(reflecting: pattern))")
+                    throw LauncherConfigurationError("allowedServerHosts has an invalid entry \(String(reflecting: pattern))")
                 }
             }
         }

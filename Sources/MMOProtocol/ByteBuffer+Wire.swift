@@ -3,14 +3,17 @@ import NIOCore
 /// Primitive field codecs. Integers are big-endian; floats are IEEE-754 binary32 big-endian;
 /// strings are a u16 byte length followed by that many bytes of UTF-8.
 extension ByteBuffer {
+    /// Writes `string` as a wire string of at most `maxBytes` bytes (and never more than a u16
+    /// length can say). Longer text is cut at the last whole character that fits, so a frame is
+    /// never corrupt and a documented limit is never exceeded, whatever the caller passed.
     @inlinable
-    mutating func writeWireString(_ string: String) {
+    mutating func writeWireString(_ string: String, maxBytes: Int = Int(UInt16.max)) {
+        let limit = Swift.min(maxBytes, Int(UInt16.max))
+        let text = string.utf8.count <= limit ? string : string.truncatedUTF8(maxBytes: limit)
         let lengthIndex = writerIndex
         writeInteger(UInt16(0))
-        let written = writeString(string)
-        // Callers enforce limits before encoding; clamp defensively so a frame is never corrupt.
-        precondition(written <= Int(UInt16.max), "wire string longer than 65535 bytes")
-        setInteger(UInt16(written), at: lengthIndex)
+        let written = writeString(text)
+        setInteger(UInt16(truncatingIfNeeded: written), at: lengthIndex)
     }
 
     @inlinable

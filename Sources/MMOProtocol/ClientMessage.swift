@@ -11,6 +11,8 @@ public enum ClientMessage: Sendable, Equatable {
     case characterDelete(characterId: UInt64)
     case enterWorld(characterId: UInt64)
     case move(seq: UInt32, x: Float, y: Float)
+    /// Chat text may exceed `ProtocolLimits.maxChatBytes` here; the gateway refuses such a SAY
+    /// with CHAT_TOO_LONG rather than treating it as malformed.
     case say(text: String)
     case leaveWorld
 
@@ -41,8 +43,8 @@ public enum ClientMessage: Sendable, Equatable {
         }
     }
 
-    /// Decodes a frame's body. Fields over their protocol limits, non-finite floats, invalid
-    /// UTF-8 and trailing bytes are all `.malformed`.
+    /// Decodes a frame's body. Fields over their protocol limits (except SAY's text, see
+    /// `say`), non-finite floats, invalid UTF-8 and trailing bytes are all `.malformed`.
     public static func decode(_ frame: Frame) throws(ProtocolError) -> ClientMessage {
         guard let opcode = Opcode(rawValue: frame.opcode), opcode.isClientOpcode else {
             throw .unknownOpcode(frame.opcode)
@@ -71,7 +73,10 @@ public enum ClientMessage: Sendable, Equatable {
             let x = try r.f32()
             let y = try r.f32()
             message = .move(seq: seq, x: x, y: y)
-        case .say: message = .say(text: try r.string(maxBytes: ProtocolLimits.maxChatBytes))
+        case .say:
+            // Bounded only by the frame: text over `maxChatBytes` is a refusable request
+            // (ERROR(CHAT_TOO_LONG) from the gateway), not a broken packet.
+            message = .say(text: try r.string(maxBytes: Int(UInt16.max)))
         case .leaveWorld: message = .leaveWorld
         default: throw .unknownOpcode(frame.opcode)
         }

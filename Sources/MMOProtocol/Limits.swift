@@ -10,9 +10,18 @@ public enum ProtocolLimits {
     public static let defaultMaxClientFrame = 4096
     /// Maximum server->client frame a client must accept. World updates are split below it.
     public static let maxServerFrame = 1 << 20
+    /// Session token in LOGIN.
     public static let maxTokenBytes = 512
+    /// Client name in HELLO.
     public static let maxClientNameBytes = 64
+    /// Character names, both ways (the name rules then allow 3-16 letters).
     public static let maxCharacterNameBytes = 64
+    /// Chat text: a longer SAY is refused with CHAT_TOO_LONG; CHAT events never carry more.
     public static let maxChatBytes = 256
+    /// Human-readable text from the server: DISCONNECT's message, CHARACTER_CREATE_RESULT's detail.
     public static let maxMessageBytes = 1024
+    /// Account id in LOGIN_RESULT.
+    public static let maxAccountIdBytes = 255
+    /// Display name in LOGIN_RESULT.
+    public static let maxDisplayNameBytes = 255
 }

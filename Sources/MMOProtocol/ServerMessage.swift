@@ -24,7 +24,7 @@ public struct CharacterSummary: Sendable, Equatable {
 
     func encode(into b: inout ByteBuffer) {
         b.writeInteger(id)
-        b.writeWireString(name)
+        b.writeWireString(name, maxBytes: ProtocolLimits.maxCharacterNameBytes)
         b.writeInteger(classId)
         b.writeInteger(appearance)
         b.writeInteger(level)
@@ -105,14 +105,14 @@ public enum ServerMessage: Sendable, Equatable {
             case .pong(let nonce): b.writeInteger(nonce)
             case .disconnect(let code, let message):
                 b.writeInteger(code.rawValue)
-                b.writeWireString(message.truncatedUTF8(maxBytes: ProtocolLimits.maxMessageBytes))
+                b.writeWireString(message, maxBytes: ProtocolLimits.maxMessageBytes)
             case .error(let op, let code):
                 b.writeInteger(op)
                 b.writeInteger(code.rawValue)
             case .loginResult(let code, let accountId, let displayName):
                 b.writeInteger(code.rawValue)
-                b.writeWireString(accountId)
-                b.writeWireString(displayName)
+                b.writeWireString(accountId, maxBytes: ProtocolLimits.maxAccountIdBytes)
+                b.writeWireString(displayName, maxBytes: ProtocolLimits.maxDisplayNameBytes)
             case .characterListResult(let code, let max, let characters):
                 b.writeInteger(code.rawValue)
                 b.writeInteger(max)
@@ -126,7 +126,7 @@ public enum ServerMessage: Sendable, Equatable {
                 } else {
                     b.writeInteger(UInt8(0))
                 }
-                b.writeWireString(detail.truncatedUTF8(maxBytes: ProtocolLimits.maxMessageBytes))
+                b.writeWireString(detail, maxBytes: ProtocolLimits.maxMessageBytes)
             case .characterDeleteResult(let code, let id):
                 b.writeInteger(code.rawValue)
                 b.writeInteger(id)
@@ -168,8 +168,8 @@ public enum ServerMessage: Sendable, Equatable {
             message = .error(requestOpcode: op, code: ResultCode(rawValue: try r.u16()))
         case .loginResult:
             let code = ResultCode(rawValue: try r.u16())
-            let accountId = try r.string(maxBytes: ProtocolLimits.maxMessageBytes)
-            let displayName = try r.string(maxBytes: ProtocolLimits.maxMessageBytes)
+            let accountId = try r.string(maxBytes: ProtocolLimits.maxAccountIdBytes)
+            let displayName = try r.string(maxBytes: ProtocolLimits.maxDisplayNameBytes)
             message = .loginResult(code: code, accountId: accountId, displayName: displayName)
         case .characterListResult:
             let code = ResultCode(rawValue: try r.u16())

@@ -41,7 +41,7 @@ public enum WorldEvent: Sendable, Equatable {
         case .appear(let a):
             buffer.writeInteger(Kind.appear.rawValue)
             buffer.writeInteger(a.entityId)
-            buffer.writeWireString(a.name)
+            buffer.writeWireString(a.name, maxBytes: ProtocolLimits.maxCharacterNameBytes)
             buffer.writeInteger(a.classId)
             buffer.writeInteger(a.appearance)
             buffer.writeInteger(a.level)
@@ -58,8 +58,8 @@ public enum WorldEvent: Sendable, Equatable {
         case .chat(let id, let name, let text):
             buffer.writeInteger(Kind.chat.rawValue)
             buffer.writeInteger(id)
-            buffer.writeWireString(name)
-            buffer.writeWireString(text)
+            buffer.writeWireString(name, maxBytes: ProtocolLimits.maxCharacterNameBytes)
+            buffer.writeWireString(text, maxBytes: ProtocolLimits.maxChatBytes)
         case .correction(let seq, let x, let y, let reason):
             buffer.writeInteger(Kind.correction.rawValue)
             buffer.writeInteger(seq)

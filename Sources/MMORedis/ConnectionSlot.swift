@@ -41,11 +41,11 @@ final class ConnectionSlot: Sendable {
     }
 
     private let state = Mutex<State>(.idle(Backoff()))
-    private let configuration: RedisClient.Configuration
+    private let configuration: RedisClientConfiguration
     private let eventLoop: any EventLoop
     private let logger: Logger
 
-    init(configuration: RedisClient.Configuration, eventLoop: any EventLoop, logger: Logger) {
+    init(configuration: RedisClientConfiguration, eventLoop: any EventLoop, logger: Logger) {
         self.configuration = configuration
         self.eventLoop = eventLoop
         self.logger = logger

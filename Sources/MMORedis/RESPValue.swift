@@ -42,14 +42,4 @@ extension RESPValue {
         if case .array(.some(let values)) = self { return values }
         return nil
     }
-
-    /// `true` for the null bulk string and the null array.
-    public var isNull: Bool {
-        switch self {
-        case .bulkString(.none), .array(.none):
-            return true
-        default:
-            return false
-        }
-    }
 }

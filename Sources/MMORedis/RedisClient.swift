@@ -6,7 +6,7 @@ import Synchronization
 /// A pooled, pipelining Redis client speaking RESP2.
 ///
 /// Any number of tasks may call it concurrently. Commands are spread round-robin over up to
-/// ``Configuration/poolSize`` connections, opened on first use; on each connection commands are
+/// ``RedisClientConfiguration/poolSize`` connections, opened on first use; on each connection commands are
 /// pipelined and replies matched in order, so throughput does not depend on the pool size nearly
 /// as much as on the number of concurrent callers.
 ///
@@ -15,9 +15,9 @@ import Synchronization
 ///   the connection stays usable.
 /// - A dropped connection fails its in-flight commands with
 ///   ``RedisError/Code/connectionClosed``; the next command reconnects.
-/// - If Redis can't be reached, commands fail within ``Configuration/connectTimeout``; after a
+/// - If Redis can't be reached, commands fail within ``RedisClientConfiguration/connectTimeout``; after a
 ///   failed connect, further commands fail immediately for a short, growing backoff period.
-/// - A command without a reply after ``Configuration/commandTimeout`` fails with
+/// - A command without a reply after ``RedisClientConfiguration/commandTimeout`` fails with
 ///   ``RedisError/Code/timeout``.
 /// - Cancelling the calling task makes `send` throw `CancellationError` right away; a command
 ///   already sent still runs on the server and its reply is discarded.
@@ -28,22 +28,22 @@ import Synchronization
 /// `MONITOR` (push modes), and `MULTI`/`WATCH`/`SELECT`, whose state is per connection while
 /// connections are shared and consecutive commands may go to different ones. Blocking commands
 /// (`BLPOP`...) hold up every command pipelined behind them and must finish within
-/// ``Configuration/commandTimeout``.
+/// ``RedisClientConfiguration/commandTimeout``.
 public final class RedisClient: Sendable {
-    public let configuration: Configuration
+    public let configuration: RedisClientConfiguration
     private let slots: [ConnectionSlot]
     private let nextSlot = Atomic<UInt>(0)
     private let isShutdown = Atomic<Bool>(false)
     private let logger: Logger
 
     /// Creates a client. No connection is opened until the first command.
-    /// A ``Configuration/poolSize`` below 1 is treated as 1.
+    /// A ``RedisClientConfiguration/poolSize`` below 1 is treated as 1.
     ///
     /// - Parameters:
     ///   - eventLoopGroup: Connections are spread over its event loops.
     ///   - logger: Gets connect/disconnect events. Never gets passwords, keys or values.
     public init(
-        configuration: Configuration,
+        configuration: RedisClientConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) {

@@ -49,7 +49,7 @@ final class RedisConnection: Sendable {
     /// Connects and runs the handshake (AUTH, SELECT). Every failure, including a handshake
     /// command timing out or being rejected, is reported as ``RedisError/Code/connectionFailed``.
     static func connect(
-        configuration: RedisClient.Configuration,
+        configuration: RedisClientConfiguration,
         eventLoop: any EventLoop,
         logger: Logger
     ) -> EventLoopFuture<RedisConnection> {
@@ -94,7 +94,7 @@ final class RedisConnection: Sendable {
             }
     }
 
-    private func handshake(configuration: RedisClient.Configuration) -> EventLoopFuture<Void> {
+    private func handshake(configuration: RedisClientConfiguration) -> EventLoopFuture<Void> {
         var future = self.channel.eventLoop.makeSucceededVoidFuture()
         if let password = configuration.password {
             let arguments = configuration.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]

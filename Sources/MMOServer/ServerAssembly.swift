@@ -82,8 +82,14 @@ private struct Builder {
         return needed
     }
 
+    /// Deadlines for every request/response RPC, on every transport (see `RPCDeadlines`).
+    var deadlines: ServiceConfig {
+        RPCDeadlines.serviceConfig(
+            timeout: configuration.rpcTimeout, services: ServiceKind.requestResponse.compactMap(\.grpcServiceName))
+    }
+
     mutating func build() throws {
-        let deadlines = RPCDeadlines.serviceConfig(timeout: configuration.rpcTimeout)
+        let deadlines = self.deadlines
         for kind in ServiceKind.allCases {
             if configuration.runs(kind) {
                 try serve(kind, deadlines: deadlines)
@@ -115,13 +121,17 @@ private struct Builder {
                 configuration: configuration.auth, logger: log)
             implementation = AuthGRPCService(validator: validator)
         case .character:
+            // One truth for the spawn point: the world's first zone, where the world also puts
+            // characters saved without a zone.
+            guard let zone = configuration.world.zones.first else { throw ServerConfigurationError("world: at least one zone is required") }
             implementation = CharacterGRPCService(
-                database: try required(clients.database, "database"), configuration: configuration.character, logger: log)
+                database: try required(clients.database, "database"), configuration: configuration.character,
+                spawn: SpawnPoint(zoneID: zone.id, x: zone.spawn.x, y: zone.spawn.y))
         case .world:
             let store = DatabaseCharacterStateStore(client: try required(clients.database, "database"), timeout: configuration.rpcTimeout)
             let runtime: WorldRuntime
             do { runtime = try WorldRuntime(configuration: configuration.world, store: store, logger: log) } catch {
-                throw ConfigurationError("world: \(error)")
+                throw ServerConfigurationError("world: \(error)")
             }
             handles.world = runtime
             implementation = WorldGRPCService(runtime: runtime)
@@ -169,8 +179,8 @@ private struct Builder {
         if let transport = inProcess[kind] {
             attach(kind, GRPCClient(transport: transport.client))
         } else {
-            guard let peer = configuration.peers[kind] else { throw ConfigurationError("\(kind.rawValue).address is not set") }
-            attach(kind, GRPCClient(transport: try peer.makeTransport(timeout: configuration.rpcTimeout)))
+            guard let peer = configuration.peers[kind] else { throw ServerConfigurationError("\(kind.rawValue).address is not set") }
+            attach(kind, GRPCClient(transport: try peer.makeTransport(serviceConfig: deadlines)))
             logger.info("using remote service", metadata: ["service": "\(kind.rawValue)", "address": "\(peer)"])
         }
     }
@@ -206,7 +216,7 @@ private struct Builder {
     }
 
     private func required<T>(_ value: T?, _ name: String) throws -> T {
-        guard let value else { throw ConfigurationError("internal: no client for the \(name) service") }
+        guard let value else { throw ServerConfigurationError("internal: no client for the \(name) service") }
         return value
     }
 }

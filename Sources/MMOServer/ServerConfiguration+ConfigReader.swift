@@ -50,15 +50,12 @@ extension ServerConfiguration {
         .init(key: "character.maxPerAccount", defaultValue: "8", help: "character slots per account"),
         .init(key: "character.nameMinLength", defaultValue: "3", help: "shortest character name"),
         .init(key: "character.nameMaxLength", defaultValue: "16", help: "longest character name"),
-        .init(key: "character.spawnZone", defaultValue: "1", help: "zone of new characters"),
-        .init(key: "character.spawnX", defaultValue: "500", help: "x of new characters"),
-        .init(key: "character.spawnY", defaultValue: "500", help: "y of new characters"),
         .init(key: "world.tickHz", defaultValue: "20", help: "simulation ticks per second"),
         .init(key: "world.interestRadius", defaultValue: "50", help: "how far a player sees other players"),
         .init(key: "world.maxSpeed", defaultValue: "7", help: "units per second a player may move"),
         .init(key: "world.autosaveSeconds", defaultValue: "60", help: "save moved players' positions this often (also on leave and shutdown)"),
         .init(key: "world.maxPlayersPerZone", defaultValue: "5000", help: "a full zone refuses ENTER_WORLD with WORLD_FULL"),
-        .init(key: "world.zoneSize", defaultValue: "1000", help: "side of the default square zone 1 (Greenvale), spawn at its centre"),
+        .init(key: "world.zoneSize", defaultValue: "1000", help: "side of the default square zone 1 (Greenvale), spawn at its centre; new characters start there too (give the character service the same value)"),
         .init(key: "packet.host", defaultValue: "0.0.0.0", help: "client listener bind address"),
         .init(key: "packet.port", defaultValue: "7777", help: "client listener port (0 picks a free one)"),
         .init(key: "packet.gatewayId", defaultValue: "hostname-pid", help: "this gateway's name in the world service's logs and metrics"),
@@ -67,9 +64,11 @@ extension ServerConfiguration {
         .init(key: "packet.maxConnections", defaultValue: "20000", help: "connections beyond this are refused with SERVICE_UNAVAILABLE"),
         .init(key: "packet.rateLimitPerSecond", defaultValue: "30", help: "sustained client frames per second per connection"),
         .init(key: "packet.rateLimitBurst", defaultValue: "60", help: "burst allowance of client frames"),
+        .init(key: "packet.chatRateLimitLines", defaultValue: "5", help: "SAY lines per connection per `packet.chatRateLimitSeconds`, all usable at once; more get CHAT_RATE_LIMITED"),
+        .init(key: "packet.chatRateLimitSeconds", defaultValue: "10", help: "period of `packet.chatRateLimitLines`"),
     ]
 
-    /// Reads every key (see `keys`). Values that can't be used throw a `ConfigurationError`
+    /// Reads every key (see `keys`). Values that can't be used throw a `ServerConfigurationError`
     /// naming the key; secrets are never part of the message.
     public init(reader config: ConfigReader, services defaultServices: [ServiceKind]) throws {
         // A comma-separated flag value may come back as an array (swift-configuration splits
@@ -79,15 +78,15 @@ extension ServerConfiguration {
         self.init(services: services)
 
         if let level = config.string(forKey: "log.level") {
-            guard let parsed = Logger.Level(rawValue: level) else { throw ConfigurationError("log.level: unknown level '\(level)'") }
+            guard let parsed = Logger.Level(rawValue: level) else { throw ServerConfigurationError("log.level: unknown level '\(level)'") }
             logLevel = parsed
         }
         if let format = config.string(forKey: "log.format") {
-            guard let parsed = LogFormat(rawValue: format) else { throw ConfigurationError("log.format: expected human or json") }
+            guard let parsed = LogFormat(rawValue: format) else { throw ServerConfigurationError("log.format: expected human or json") }
             logFormat = parsed
         }
         let adminPort = config.int(forKey: "admin.port", default: admin?.port ?? 9100)
-        admin = adminPort < 0 ? nil : AdminServer.Configuration(host: config.string(forKey: "admin.host", default: "0.0.0.0"), port: try port(adminPort, "admin.port"))
+        admin = adminPort < 0 ? nil : AdminServerConfiguration(host: config.string(forKey: "admin.host", default: "0.0.0.0"), port: try port(adminPort, "admin.port"))
 
         grpcHost = config.string(forKey: "grpc.host", default: grpcHost)
         exposeGRPC = config.bool(forKey: "grpc.expose", default: exposeGRPC)
@@ -95,7 +94,7 @@ extension ServerConfiguration {
         for kind in ServiceKind.allCases where kind != .packet {
             grpcPorts[kind] = try port(config.int(forKey: ConfigKey("\(kind.rawValue).grpc.port"), default: kind.defaultGRPCPort), "\(kind.rawValue).grpc.port")
             if let address = config.string(forKey: ConfigKey("\(kind.rawValue).address")) {
-                do { peers[kind] = try PeerAddress(parsing: address) } catch { throw ConfigurationError("\(kind.rawValue).address: \(error)") }
+                do { peers[kind] = try PeerAddress(parsing: address) } catch { throw ServerConfigurationError("\(kind.rawValue).address: \(error)") }
             } else {
                 peers[kind] = PeerAddress(host: "127.0.0.1", port: grpcPorts[kind]!)
             }
@@ -106,26 +105,26 @@ extension ServerConfiguration {
         let poolSize = try positive(config.int(forKey: "database.poolSize", default: 10), "database.poolSize")
         if url.hasPrefix("sqlite:") {
             let path = String(url.dropFirst("sqlite:".count))
-            guard !path.isEmpty else { throw ConfigurationError("database.url: sqlite: needs a path, e.g. sqlite:mmo.sqlite") }
+            guard !path.isEmpty else { throw ServerConfigurationError("database.url: sqlite: needs a path, e.g. sqlite:mmo.sqlite") }
             database.backend = .sqlite(path: path)
         } else {
-            do { database.backend = try .postgres(url: url, poolSize: poolSize) } catch { throw ConfigurationError("database.url: \(error)") }
+            do { database.backend = try .postgres(url: url, poolSize: poolSize) } catch { throw ServerConfigurationError("database.url: \(error)") }
         }
         database.runMigrations = config.bool(forKey: "database.migrate", default: true)
         switch config.string(forKey: "database.authNaming", default: "camelCase") {
         case "camelCase": database.authNaming = .camelCase
         case "snake_case", "snakeCase": database.authNaming = .snakeCase
-        case let other: throw ConfigurationError("database.authNaming: expected camelCase or snake_case, got '\(other)'")
+        case let other: throw ServerConfigurationError("database.authNaming: expected camelCase or snake_case, got '\(other)'")
         }
         database.sessionCacheTTL = .seconds(try positive(config.int(forKey: "database.sessionCacheSeconds", default: 30), "database.sessionCacheSeconds"))
         database.characterCacheTTL = .seconds(try positive(config.int(forKey: "database.characterCacheSeconds", default: 300), "database.characterCacheSeconds"))
         if let redisURL = config.string(forKey: "redis.url", isSecret: true), !redisURL.isEmpty {
             do {
-                var redis = try RedisClient.Configuration(url: redisURL)
+                var redis = try RedisClientConfiguration(url: redisURL)
                 redis.poolSize = try positive(config.int(forKey: "redis.poolSize", default: 4), "redis.poolSize")
                 database.redis = redis
             } catch {
-                throw ConfigurationError("redis.url: not a valid redis:// URL")
+                throw ServerConfigurationError("redis.url: not a valid redis:// URL")
             }
         }
 
@@ -138,12 +137,8 @@ extension ServerConfiguration {
         character.rules.minNameLength = try positive(config.int(forKey: "character.nameMinLength", default: 3), "character.nameMinLength")
         character.rules.maxNameLength = try positive(config.int(forKey: "character.nameMaxLength", default: 16), "character.nameMaxLength")
         guard character.rules.minNameLength <= character.rules.maxNameLength, character.rules.maxNameLength <= 64 else {
-            throw ConfigurationError("character.nameMinLength/nameMaxLength: need min <= max <= 64")
+            throw ServerConfigurationError("character.nameMinLength/nameMaxLength: need min <= max <= 64")
         }
-        character.spawn = SpawnPoint(
-            zoneId: UInt32(try positive(config.int(forKey: "character.spawnZone", default: 1), "character.spawnZone")),
-            x: Float(config.double(forKey: "character.spawnX", default: 500)),
-            y: Float(config.double(forKey: "character.spawnY", default: 500)))
 
         // world
         world.tickRateHz = try positive(config.int(forKey: "world.tickHz", default: 20), "world.tickHz")
@@ -153,24 +148,26 @@ extension ServerConfiguration {
         world.autosaveInterval = .seconds(try positive(config.int(forKey: "world.autosaveSeconds", default: 60), "world.autosaveSeconds"))
         world.maxPlayersPerZone = try positive(config.int(forKey: "world.maxPlayersPerZone", default: world.maxPlayersPerZone), "world.maxPlayersPerZone")
         if let size = config.double(forKey: "world.zoneSize") {
-            guard size >= 10 else { throw ConfigurationError("world.zoneSize: must be at least 10") }
+            guard size >= 10 else { throw ServerConfigurationError("world.zoneSize: must be at least 10") }
             let side = Float(size)
             world.zones = [Zone(id: 1, name: "Greenvale", bounds: ZoneBounds(minX: 0, maxX: side, minY: 0, maxY: side), spawn: Position(x: side / 2, y: side / 2))]
         }
-        do { try world.validate() } catch { throw ConfigurationError("world: \(error)") }
+        do { try world.validate() } catch { throw ServerConfigurationError("world: \(error)") }
 
         // packet
         packet.host = config.string(forKey: "packet.host", default: packet.host)
         let packetPort = config.int(forKey: "packet.port", default: packet.port)
-        guard (0...65535).contains(packetPort) else { throw ConfigurationError("packet.port: must be 0-65535") }
+        guard (0...65535).contains(packetPort) else { throw ServerConfigurationError("packet.port: must be 0-65535") }
         packet.port = packetPort
         packet.gatewayId = config.string(forKey: "packet.gatewayId", default: packet.gatewayId)
         packet.maxFrameSize = try positive(config.int(forKey: "packet.maxFrameSize", default: packet.maxFrameSize), "packet.maxFrameSize")
-        guard (16...65536).contains(packet.maxFrameSize) else { throw ConfigurationError("packet.maxFrameSize: must be 16-65536") }
+        guard (16...65536).contains(packet.maxFrameSize) else { throw ServerConfigurationError("packet.maxFrameSize: must be 16-65536") }
         packet.idleTimeout = .seconds(try positive(config.int(forKey: "packet.idleTimeoutSeconds", default: 60), "packet.idleTimeoutSeconds"))
         packet.maxConnections = try positive(config.int(forKey: "packet.maxConnections", default: packet.maxConnections), "packet.maxConnections")
         packet.rateLimitFramesPerSecond = config.double(forKey: "packet.rateLimitPerSecond", default: packet.rateLimitFramesPerSecond)
         packet.rateLimitBurst = try positive(config.int(forKey: "packet.rateLimitBurst", default: packet.rateLimitBurst), "packet.rateLimitBurst")
+        packet.chatRateLimitLines = try positive(config.int(forKey: "packet.chatRateLimitLines", default: packet.chatRateLimitLines), "packet.chatRateLimitLines")
+        packet.chatRateLimitPeriod = .seconds(try positive(config.int(forKey: "packet.chatRateLimitSeconds", default: 10), "packet.chatRateLimitSeconds"))
         packet.requestTimeout = rpcTimeout
     }
 
@@ -207,11 +204,11 @@ extension ServerConfiguration {
 }
 
 private func positive(_ value: Int, _ key: String) throws -> Int {
-    guard value > 0 else { throw ConfigurationError("\(key): must be positive") }
+    guard value > 0 else { throw ServerConfigurationError("\(key): must be positive") }
     return value
 }
 
 private func port(_ value: Int, _ key: String) throws -> Int {
-    guard (0...65535).contains(value) else { throw ConfigurationError("\(key): must be 0-65535") }
+    guard (0...65535).contains(value) else { throw ServerConfigurationError("\(key): must be 0-65535") }
     return value
 }

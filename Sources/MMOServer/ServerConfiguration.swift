@@ -15,7 +15,7 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     public var logFormat: LogFormat = .human
     /// Admin HTTP (`/metrics`, `/health/*`); nil disables it.
-    public var admin: AdminServer.Configuration?
+    public var admin: AdminServerConfiguration?
     /// Address the gRPC servers bind to.
     public var grpcHost: String = "0.0.0.0"
     /// gRPC port per service run here.
@@ -41,7 +41,7 @@ public struct ServerConfiguration: Sendable {
             peers[kind] = PeerAddress(host: "127.0.0.1", port: kind.defaultGRPCPort)
         }
         let onlyOne = services.count == 1 ? services.first : nil
-        admin = AdminServer.Configuration(host: "0.0.0.0", port: onlyOne?.defaultAdminPort ?? 9100)
+        admin = AdminServerConfiguration(host: "0.0.0.0", port: onlyOne?.defaultAdminPort ?? 9100)
     }
 
     public func runs(_ kind: ServiceKind) -> Bool { services.contains(kind) }

@@ -1,3 +1,6 @@
+import GRPCCore
+import MMOContracts
+
 /// The five services. Any subset can run in one process; the rest are reached over gRPC.
 public enum ServiceKind: String, CaseIterable, Sendable, Comparable {
     case database, auth, character, world, packet
@@ -24,16 +27,21 @@ public enum ServiceKind: String, CaseIterable, Sendable, Comparable {
         }
     }
 
-    /// The gRPC service name, for deadlines and logs.
-    public var grpcServiceName: String {
+    /// The fully qualified gRPC service name, taken from the generated descriptor so a rename in
+    /// the .proto cannot leave a stale copy here. Nil for the packet service, which has no gRPC API.
+    public var grpcServiceName: String? {
         switch self {
-        case .database: "mmo.DatabaseService"
-        case .auth: "mmo.AuthService"
-        case .character: "mmo.CharacterService"
-        case .world: "mmo.WorldService"
-        case .packet: ""
+        case .database: Mmo_DatabaseService.descriptor.fullyQualifiedService
+        case .auth: Mmo_AuthService.descriptor.fullyQualifiedService
+        case .character: Mmo_CharacterService.descriptor.fullyQualifiedService
+        case .world: Mmo_WorldService.descriptor.fullyQualifiedService
+        case .packet: nil
         }
     }
+
+    /// The services whose RPCs are request/response and so carry a deadline. The world's RPC is
+    /// the long-lived gateway stream, which must not time out.
+    public static let requestResponse: [ServiceKind] = [.database, .auth, .character]
 
     /// Start-up order: dependencies first (shutdown runs in reverse).
     public static func < (a: ServiceKind, b: ServiceKind) -> Bool {
@@ -47,17 +55,17 @@ public enum ServiceKind: String, CaseIterable, Sendable, Comparable {
         for part in text.split(separator: ",") {
             let name = part.trimmingCharacters(in: .whitespaces)
             guard let kind = ServiceKind(rawValue: name) else {
-                throw ConfigurationError("unknown service '\(name)' (expected all or a list of: \(allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw ServerConfigurationError("unknown service '\(name)' (expected all or a list of: \(allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             if !result.contains(kind) { result.append(kind) }
         }
-        guard !result.isEmpty else { throw ConfigurationError("no service selected") }
+        guard !result.isEmpty else { throw ServerConfigurationError("no service selected") }
         return result.sorted()
     }
 }
 
 /// A configuration value that cannot be used; the message names the key.
-public struct ConfigurationError: Error, CustomStringConvertible {
+public struct ServerConfigurationError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }

@@ -13,24 +13,25 @@ public struct ReadinessCheck: Sendable {
     }
 }
 
+/// Where the admin HTTP port listens.
+public struct AdminServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public init(host: String = "0.0.0.0", port: Int) {
+        self.host = host
+        self.port = port
+    }
+}
+
 /// The per-process admin HTTP port: `/metrics` (Prometheus text), `/health/live` (the process
 /// answers), `/health/ready` (every dependency answers; 503 with the failing checks otherwise).
 public struct AdminServer: Service {
-    public struct Configuration: Sendable {
-        public var host: String
-        public var port: Int
-        public init(host: String = "0.0.0.0", port: Int) {
-            self.host = host
-            self.port = port
-        }
-    }
-
-    private let configuration: Configuration
+    private let configuration: AdminServerConfiguration
     private let checks: [ReadinessCheck]
     private let logger: Logger
     private let onBound: @Sendable (Int) -> Void
 
-    public init(configuration: Configuration, checks: [ReadinessCheck], logger: Logger, onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(configuration: AdminServerConfiguration, checks: [ReadinessCheck], logger: Logger, onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.configuration = configuration
         self.checks = checks
         self.logger = logger

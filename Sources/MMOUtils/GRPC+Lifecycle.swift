@@ -37,13 +37,13 @@ public struct GRPCClientService<Transport: ClientTransport>: Service {
     }
 }
 
-/// Default deadlines for the request/response services. The world stream is long-lived and
-/// gets none.
+/// The one place RPC deadlines are set: a gRPC service config applied to every client transport
+/// (TCP and in-process), so no call site sets its own timeout. Long-lived streams (the world
+/// link) are simply not listed.
 public enum RPCDeadlines {
-    public static func serviceConfig(timeout: Duration) -> ServiceConfig {
-        let names = ["mmo.AuthService", "mmo.CharacterService", "mmo.DatabaseService"].map {
-            MethodConfig.Name(service: $0)
-        }
+    /// Every method of `services` (fully qualified gRPC service names) gets `timeout`.
+    public static func serviceConfig(timeout: Duration, services: [String]) -> ServiceConfig {
+        let names = services.map { MethodConfig.Name(service: $0) }
         return ServiceConfig(methodConfig: [MethodConfig(names: names, timeout: timeout)])
     }
 }

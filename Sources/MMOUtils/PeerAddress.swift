@@ -40,12 +40,9 @@ public struct PeerAddress: Sendable, Equatable, CustomStringConvertible {
         return .dns(host: host, port: port)
     }
 
-    /// A plaintext HTTP/2 client transport to this peer with default deadlines applied.
-    public func makeTransport(timeout: Duration) throws -> HTTP2ClientTransport.Posix {
-        try .http2NIOPosix(
-            target: target,
-            transportSecurity: .plaintext,
-            serviceConfig: RPCDeadlines.serviceConfig(timeout: timeout)
-        )
+    /// A plaintext HTTP/2 client transport to this peer; `serviceConfig` carries the deadlines
+    /// (see `RPCDeadlines`).
+    public func makeTransport(serviceConfig: ServiceConfig) throws -> HTTP2ClientTransport.Posix {
+        try .http2NIOPosix(target: target, transportSecurity: .plaintext, serviceConfig: serviceConfig)
     }
 }

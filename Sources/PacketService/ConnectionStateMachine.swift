@@ -1,4 +1,3 @@
-import MMOContracts
 import MMOProtocol
 import NIOCore
 
@@ -20,7 +19,9 @@ public struct AccountIdentity: Sendable, Hashable {
 /// so it is tested exhaustively without any (see ConnectionStateMachineTests).
 ///
 /// Legality is decided in one place, `OpcodeTable`; request/response opcodes are served one at
-/// a time (`pending`); limits on illegal frames, flooding and failed logins are counted here.
+/// a time (`pending`); limits on illegal frames, flooding, chat and failed logins are counted
+/// here. Backends are seen only through the gateway's own types (Dependencies.swift,
+/// WorldSessionLink.swift), never protobuf.
 public struct ConnectionStateMachine: Sendable {
     /// The limits the machine enforces; taken from `PacketServerConfiguration`.
     public struct Limits: Sendable, Equatable {
@@ -32,6 +33,9 @@ public struct ConnectionStateMachine: Sendable {
         public var maxRateLimitedFrames: Int
         public var maxIllegalFrames: Int
         public var maxFailedLogins: Int
+        /// SAY lines per connection allowed in `chatRateLimitPeriod` (also the burst).
+        public var chatRateLimitLines: Int
+        public var chatRateLimitPeriod: TimeAmount
 
         public init(_ configuration: PacketServerConfiguration = PacketServerConfiguration(gatewayId: "")) {
             maxFrameSize = configuration.maxFrameSize
@@ -42,6 +46,8 @@ public struct ConnectionStateMachine: Sendable {
             maxRateLimitedFrames = configuration.maxRateLimitedFrames
             maxIllegalFrames = configuration.maxIllegalFrames
             maxFailedLogins = configuration.maxFailedLogins
+            chatRateLimitLines = configuration.chatRateLimitLines
+            chatRateLimitPeriod = TimeAmount(configuration.chatRateLimitPeriod)
         }
     }
 
@@ -65,7 +71,7 @@ public struct ConnectionStateMachine: Sendable {
         /// Send `PlayerJoin` over the world link; the world answers with `worldJoinAccepted` or
         /// `worldJoinRejected` (call `worldJoinRejected(.serviceUnavailable)` if the link is down
         /// and `joinTimedOut()` if no answer comes in time).
-        case joinWorld(Mmo_PlayerJoin)
+        case joinWorld(WorldJoin)
         /// Forward an input to the world (no reply).
         case forwardMove(seq: UInt32, x: Float, y: Float)
         case forwardSay(text: String)
@@ -115,7 +121,10 @@ public struct ConnectionStateMachine: Sendable {
     /// True from the moment a join is sent until the world no longer has this session
     /// (rejected, left, leave sent, link lost): then the connection owes the world a leave.
     public private(set) var worldSessionOpen = false
+    /// Flood control over every frame.
     private var bucket: TokenBucket
+    /// Flood control over chat lines (SAY), on top of `bucket`.
+    private var chatBucket: TokenBucket
     private var lastActivity: NIODeadline
     private let openedAt: NIODeadline
     public private(set) var illegalFrames = 0
@@ -125,6 +134,7 @@ public struct ConnectionStateMachine: Sendable {
     public init(limits: Limits, now: NIODeadline) {
         self.limits = limits
         self.bucket = TokenBucket(ratePerSecond: limits.rateLimitFramesPerSecond, burst: limits.rateLimitBurst, now: now)
+        self.chatBucket = TokenBucket(tokens: limits.chatRateLimitLines, per: limits.chatRateLimitPeriod, now: now)
         self.lastActivity = now
         self.openedAt = now
     }
@@ -171,7 +181,7 @@ public struct ConnectionStateMachine: Sendable {
     // MARK: - Client input
 
     /// A frame arrived. Rate limiting comes first (a dropped frame is not even decoded), then
-    /// decoding (any protocol error closes), then `receive(_:)`.
+    /// decoding (any protocol error closes), then `receive(_:now:)`.
     public mutating func receive(frame: Frame, now: NIODeadline) -> Action {
         guard phase != .closed else { return .none }
         lastActivity = now
@@ -188,15 +198,20 @@ public struct ConnectionStateMachine: Sendable {
         } catch {
             return protocolError(error)
         }
-        return receive(message)
+        return receive(message, now: now)
     }
 
     /// A decoded client message. The opcode table decides legality before any handler runs.
-    public mutating func receive(_ message: ClientMessage) -> Action {
+    public mutating func receive(_ message: ClientMessage, now: NIODeadline) -> Action {
         let opcode = message.opcode
         guard phase != .closed else { return .none }
         let rule = OpcodeTable.rule(for: opcode)
         guard rule.legalIn.contains(state) else {
+            // Anything but HELLO first is not a client of this protocol (or one that skipped the
+            // handshake): nothing it sends later can be trusted, so it is not worth keeping.
+            if phase == .connected {
+                return close(disconnect: .illegalState, reason: "HELLO must come first")
+            }
             illegalFrames += 1
             if illegalFrames > limits.maxIllegalFrames {
                 return close(disconnect: .illegalState, reason: "too many packets in the wrong state")
@@ -248,8 +263,16 @@ public struct ConnectionStateMachine: Sendable {
             return .forwardMove(seq: seq, x: x, y: y)
 
         case (.say(let text), .inWorld):
-            // An empty line is not chat; the decoder already refused over-long ones.
-            return text.isEmpty ? .none : .forwardSay(text: text)
+            // An empty line is not chat. Chat rules are connection rules, enforced here so the
+            // client hears why a line went nowhere; an over-long line costs no chat token.
+            if text.isEmpty { return .none }
+            guard text.utf8.count <= ProtocolLimits.maxChatBytes else {
+                return .write(.error(requestOpcode: opcode.rawValue, code: .chatTooLong))
+            }
+            guard chatBucket.take(now: now) else {
+                return .write(.error(requestOpcode: opcode.rawValue, code: .chatRateLimited))
+            }
+            return .forwardSay(text: text)
 
         case (.leaveWorld, .inWorld(let account, _)):
             phase = .characterSelect(account)
@@ -278,24 +301,26 @@ public struct ConnectionStateMachine: Sendable {
     // MARK: - Backend answers
 
     /// The auth service answered LOGIN (or failed: `.failure`).
-    public mutating func loginCompleted(_ result: Result<Mmo_ValidateSessionResponse, any Error>) -> Action {
+    public mutating func loginCompleted(_ result: Result<SessionValidation, any Error>) -> Action {
         guard pending == .login, phase == .awaitingLogin else { return .none }
         switch result {
         case .failure:
             // Our outage, not the client's fault: not counted as a failed login.
             pending = nil
             return .write(.loginResult(code: .serviceUnavailable, accountId: "", displayName: ""))
-        case .success(let response) where response.status == .valid && !response.accountID.isEmpty:
-            let account = AccountIdentity(id: response.accountID, displayName: response.displayName)
+        case .success(let validation) where validation.status == .valid && !validation.accountId.isEmpty:
+            let account = AccountIdentity(id: validation.accountId, displayName: validation.displayName)
             pending = .claimingAccount(account)
             return .claimAccount(account)
-        case .success(let response):
+        case .success(let validation):
             pending = nil
-            let code = response.status == .valid ? ResultCode.internalError : ResultCode(response.status)
+            let code = validation.status == .valid ? ResultCode.internalError : validation.status.resultCode
             let result = ServerMessage.loginResult(code: code, accountId: "", displayName: "")
             failedLogins += 1
             if failedLogins >= limits.maxFailedLogins {
-                return close(message: result, disconnect: code, reason: "too many failed logins")
+                // The client still learns why this login failed; the DISCONNECT says why it
+                // may not try again.
+                return close(message: result, disconnect: .rateLimited, reason: "too many failed logins")
             }
             return .write(result)
         }
@@ -310,61 +335,65 @@ public struct ConnectionStateMachine: Sendable {
         return .write(.loginResult(code: .ok, accountId: account.id, displayName: account.displayName))
     }
 
-    public mutating func characterListCompleted(_ result: Result<Mmo_CharacterListResponse, any Error>) -> Action {
+    /// The character service answered CHARACTER_LIST (or failed: `.failure`).
+    public mutating func characterListCompleted(_ result: Result<CharacterList, any Error>) -> Action {
         guard pending == .characterList, case .characterSelect = phase else { return .none }
         pending = nil
         switch result {
-        case .success(let response):
+        case .success(let list):
             return .write(.characterListResult(
                 code: .ok,
-                maxCharacters: UInt8(clamping: response.maxCharacters),
-                characters: response.characters.map(CharacterSummary.init)))
+                maxCharacters: UInt8(clamping: list.maxCharacters),
+                characters: list.characters.map(CharacterSummary.init)))
         case .failure:
             return .write(.characterListResult(code: .serviceUnavailable, maxCharacters: 0, characters: []))
         }
     }
 
-    public mutating func characterCreateCompleted(_ result: Result<Mmo_CharacterCreateResponse, any Error>) -> Action {
+    /// The character service answered CHARACTER_CREATE; OK without a character is its fault.
+    public mutating func characterCreateCompleted(_ result: Result<CharacterCreation, any Error>) -> Action {
         guard pending == .characterCreate, case .characterSelect = phase else { return .none }
         pending = nil
         switch result {
-        case .success(let response):
-            let code = ResultCode(response.status)
-            let character = code == .ok && response.hasCharacter ? CharacterSummary(response.character) : nil
+        case .success(let creation):
+            let code = creation.status.resultCode
+            let character = code == .ok ? creation.character.map(CharacterSummary.init) : nil
             if code == .ok, character == nil {
                 return .write(.characterCreateResult(code: .internalError, character: nil, detail: "character service sent no character"))
             }
-            return .write(.characterCreateResult(code: code, character: character, detail: response.detail))
+            return .write(.characterCreateResult(code: code, character: character, detail: creation.detail))
         case .failure:
             return .write(.characterCreateResult(code: .serviceUnavailable, character: nil, detail: "character service unavailable"))
         }
     }
 
-    public mutating func characterDeleteCompleted(_ result: Result<Mmo_CharacterDeleteResponse, any Error>) -> Action {
+    /// The character service answered CHARACTER_DELETE.
+    public mutating func characterDeleteCompleted(_ result: Result<CharacterStatus, any Error>) -> Action {
         guard case .characterDelete(let id) = pending, case .characterSelect = phase else { return .none }
         pending = nil
         switch result {
-        case .success(let response):
-            return .write(.characterDeleteResult(code: ResultCode(response.status), characterId: id))
+        case .success(let status):
+            return .write(.characterDeleteResult(code: status.resultCode, characterId: id))
         case .failure:
             return .write(.characterDeleteResult(code: .serviceUnavailable, characterId: id))
         }
     }
 
     /// The character service answered ENTER_WORLD's ownership check; on success the world is asked.
-    public mutating func selectCharacterCompleted(_ result: Result<Mmo_CharacterSelectResponse, any Error>) -> Action {
+    public mutating func selectCharacterCompleted(_ result: Result<CharacterSelection, any Error>) -> Action {
         guard case .selectingCharacter(let id) = pending, case .characterSelect(let account) = phase else { return .none }
         switch result {
-        case .success(let response) where response.status == .ok && response.hasCharacter:
+        case .success(let selection):
+            guard selection.status == .ok, var character = selection.character else {
+                pending = nil
+                let code = selection.status == .ok ? ResultCode.internalError : selection.status.resultCode
+                return .write(.enterWorldResult(code: code, entry: nil))
+            }
             pending = .joiningWorld(characterId: id)
             worldSessionOpen = true
-            var character = response.character
+            // The join names the character that was asked for, whatever the service echoed.
             character.id = id
-            return .joinWorld(Mmo_PlayerJoin(character: character, accountId: account.id))
-        case .success(let response):
-            pending = nil
-            let code = response.status == .ok ? ResultCode.internalError : ResultCode(response.status)
-            return .write(.enterWorldResult(code: code, entry: nil))
+            return .joinWorld(WorldJoin(character: character, accountId: account.id))
         case .failure:
             pending = nil
             return .write(.enterWorldResult(code: .serviceUnavailable, entry: nil))

@@ -1,87 +1,163 @@
-import GRPCCore
-import MMOContracts
+import MMOProtocol
+
+// The gateway's own view of its backends. `ConnectionStateMachine` and its tests speak only these
+// types; the gRPC implementations and every protobuf mapping live in GRPCBackends.swift, so a
+// `.proto` change stops at that file.
 
 /// Validates session tokens for LOGIN. Production: `GRPCSessionAuthenticator`.
 public protocol SessionAuthenticator: Sendable {
-    func validate(token: String) async throws -> Mmo_ValidateSessionResponse
+    func validate(token: String) async throws -> SessionValidation
 }
 
 /// The character operations the gateway needs. Production: `GRPCCharacterDirectory`.
 public protocol CharacterDirectory: Sendable {
-    func list(accountId: String) async throws -> Mmo_CharacterListResponse
-    func create(accountId: String, name: String, classId: UInt32, appearance: UInt32) async throws -> Mmo_CharacterCreateResponse
-    func delete(accountId: String, characterId: UInt64) async throws -> Mmo_CharacterDeleteResponse
+    func list(accountId: String) async throws -> CharacterList
+    func create(accountId: String, name: String, classId: UInt8, appearance: UInt32) async throws -> CharacterCreation
+    func delete(accountId: String, characterId: UInt64) async throws -> CharacterStatus
     /// Ownership check for ENTER_WORLD; returns the character with its spawn zone and position.
-    func select(accountId: String, characterId: UInt64) async throws -> Mmo_CharacterSelectResponse
+    func select(accountId: String, characterId: UInt64) async throws -> CharacterSelection
 }
 
-/// `SessionAuthenticator` over the auth service's gRPC client, with a deadline on every call.
-public struct GRPCSessionAuthenticator: SessionAuthenticator {
-    private let client: any Mmo_AuthService.ClientProtocol
-    private let options: CallOptions
+/// The auth service's verdict on a session token.
+public struct SessionValidation: Sendable, Equatable {
+    /// What the auth service decided.
+    public enum Status: Sendable, Hashable, CaseIterable {
+        case valid
+        case malformed
+        case unknown
+        case expired
+        case badSignature
+        case banned
+        /// A verdict the gateway does not know (unset, or newer than this build).
+        case unrecognized
 
-    public init(client: some Mmo_AuthService.ClientProtocol, timeout: Duration = .seconds(5)) {
-        self.client = client
-        var options = CallOptions.defaults
-        options.timeout = timeout
-        self.options = options
+        /// The code a client sees in LOGIN_RESULT. `valid` is OK only with an account id;
+        /// `ConnectionStateMachine` checks that.
+        public var resultCode: ResultCode {
+            switch self {
+            case .valid: .ok
+            case .malformed: .tokenMalformed
+            case .unknown: .tokenUnknown
+            case .expired: .tokenExpired
+            case .badSignature: .tokenBadSignature
+            case .banned: .accountBanned
+            case .unrecognized: .internalError
+            }
+        }
     }
 
-    /// Wraps a running `GRPCClient` connected to an auth service.
-    public init<Transport: ClientTransport>(wrapping grpcClient: GRPCClient<Transport>, timeout: Duration = .seconds(5)) {
-        self.init(client: Mmo_AuthService.Client(wrapping: grpcClient), timeout: timeout)
-    }
+    public var status: Status
+    /// The account the token belongs to; empty unless `status` is `.valid`.
+    public var accountId: String
+    public var displayName: String
 
-    public func validate(token: String) async throws -> Mmo_ValidateSessionResponse {
-        var request = Mmo_ValidateSessionRequest()
-        request.token = token
-        return try await client.validateSession(request, options: options)
+    public init(status: Status, accountId: String = "", displayName: String = "") {
+        self.status = status
+        self.accountId = accountId
+        self.displayName = displayName
     }
 }
 
-/// `CharacterDirectory` over the character service's gRPC client, with a deadline on every call.
-public struct GRPCCharacterDirectory: CharacterDirectory {
-    private let client: any Mmo_CharacterService.ClientProtocol
-    private let options: CallOptions
+/// The character service's verdict on a character operation.
+public enum CharacterStatus: Sendable, Hashable, CaseIterable {
+    case ok
+    case nameInvalid
+    case nameTaken
+    case slotLimit
+    case classInvalid
+    case appearanceInvalid
+    case notFound
+    /// A verdict the gateway does not know (unset, or newer than this build).
+    case unrecognized
 
-    public init(client: some Mmo_CharacterService.ClientProtocol, timeout: Duration = .seconds(5)) {
-        self.client = client
-        var options = CallOptions.defaults
-        options.timeout = timeout
-        self.options = options
+    /// The code a client sees in the matching result message.
+    public var resultCode: ResultCode {
+        switch self {
+        case .ok: .ok
+        case .nameInvalid: .nameInvalid
+        case .nameTaken: .nameTaken
+        case .slotLimit: .slotLimit
+        case .classInvalid: .classInvalid
+        case .appearanceInvalid: .appearanceInvalid
+        case .notFound: .characterNotFound
+        case .unrecognized: .internalError
+        }
     }
+}
 
-    /// Wraps a running `GRPCClient` connected to a character service.
-    public init<Transport: ClientTransport>(wrapping grpcClient: GRPCClient<Transport>, timeout: Duration = .seconds(5)) {
-        self.init(client: Mmo_CharacterService.Client(wrapping: grpcClient), timeout: timeout)
+/// A character as the character service stores it. Fields are as wide as the service's; they
+/// are narrowed to the wire only in `CharacterSummary.init(_:)`.
+public struct CharacterRecord: Sendable, Equatable {
+    public var id: UInt64
+    public var name: String
+    public var classId: UInt32
+    public var appearance: UInt32
+    public var level: UInt32
+    public var zoneId: UInt32
+    public var x: Float
+    public var y: Float
+
+    public init(id: UInt64, name: String, classId: UInt32, appearance: UInt32, level: UInt32, zoneId: UInt32, x: Float, y: Float) {
+        self.id = id
+        self.name = name
+        self.classId = classId
+        self.appearance = appearance
+        self.level = level
+        self.zoneId = zoneId
+        self.x = x
+        self.y = y
     }
+}
 
-    public func list(accountId: String) async throws -> Mmo_CharacterListResponse {
-        var request = Mmo_CharacterListRequest()
-        request.accountID = accountId
-        return try await client.listCharacters(request, options: options)
+/// An account's characters and how many it may have.
+public struct CharacterList: Sendable, Equatable {
+    public var maxCharacters: UInt32
+    public var characters: [CharacterRecord]
+
+    public init(maxCharacters: UInt32, characters: [CharacterRecord]) {
+        self.maxCharacters = maxCharacters
+        self.characters = characters
     }
+}
 
-    public func create(accountId: String, name: String, classId: UInt32, appearance: UInt32) async throws -> Mmo_CharacterCreateResponse {
-        var request = Mmo_CharacterCreateRequest()
-        request.accountID = accountId
-        request.name = name
-        request.classID = classId
-        request.appearance = appearance
-        return try await client.createCharacter(request, options: options)
+/// The outcome of CHARACTER_CREATE: the new character when `status` is `.ok`, else a reason.
+public struct CharacterCreation: Sendable, Equatable {
+    public var status: CharacterStatus
+    public var character: CharacterRecord?
+    /// Human-readable detail for a refusal (e.g. the name rules).
+    public var detail: String
+
+    public init(status: CharacterStatus, character: CharacterRecord? = nil, detail: String = "") {
+        self.status = status
+        self.character = character
+        self.detail = detail
     }
+}
 
-    public func delete(accountId: String, characterId: UInt64) async throws -> Mmo_CharacterDeleteResponse {
-        var request = Mmo_CharacterDeleteRequest()
-        request.accountID = accountId
-        request.characterID = characterId
-        return try await client.deleteCharacter(request, options: options)
+/// The outcome of ENTER_WORLD's ownership check: the character when `status` is `.ok`.
+public struct CharacterSelection: Sendable, Equatable {
+    public var status: CharacterStatus
+    public var character: CharacterRecord?
+
+    public init(status: CharacterStatus, character: CharacterRecord? = nil) {
+        self.status = status
+        self.character = character
     }
+}
 
-    public func select(accountId: String, characterId: UInt64) async throws -> Mmo_CharacterSelectResponse {
-        var request = Mmo_CharacterSelectRequest()
-        request.accountID = accountId
-        request.characterID = characterId
-        return try await client.selectCharacter(request, options: options)
+extension CharacterSummary {
+    /// The wire form of a stored character, clamping fields that are wider in the service than
+    /// on the wire (a misbehaving service never makes us write a corrupt frame).
+    public init(_ c: CharacterRecord) {
+        self.init(
+            id: c.id,
+            name: c.name.truncatedUTF8(maxBytes: ProtocolLimits.maxCharacterNameBytes),
+            classId: UInt8(clamping: c.classId),
+            appearance: c.appearance,
+            level: UInt16(clamping: c.level),
+            zoneId: c.zoneId,
+            x: c.x,
+            y: c.y
+        )
     }
 }

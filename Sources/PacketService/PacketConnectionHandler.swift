@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import MMOContracts
 import MMOProtocol
 import NIOCore
 
@@ -32,7 +31,13 @@ final class PacketConnectionHandler: ChannelInboundHandler {
     let id: UInt64
     private let services: GatewayServices
     private var logger: Logger
-    private(set) var machine: ConnectionStateMachine?
+    /// The channel's event loop: every method runs on it, and it is the clock.
+    private let eventLoop: any EventLoop
+    /// Exists from the start (its hello deadline counts from the handler's creation, when the
+    /// TCP connection was accepted), so no event ever finds it missing.
+    private(set) var machine: ConnectionStateMachine
+    /// Set once the connection is registered (`start`), so it starts only once.
+    private var started = false
     private var context: ChannelHandlerContext?
     private var timeoutTask: Scheduled<Void>?
     private var joinTimeoutTask: Scheduled<Void>?
@@ -48,16 +53,19 @@ final class PacketConnectionHandler: ChannelInboundHandler {
     /// World updates that arrived while the socket was unwritable, in a row.
     private var unwritableUpdates = 0
 
-    init(id: UInt64, services: GatewayServices) {
+    /// - Parameter eventLoop: the loop of the channel this handler is added to.
+    init(id: UInt64, services: GatewayServices, eventLoop: any EventLoop) {
         self.id = id
         self.services = services
+        self.eventLoop = eventLoop
+        self.machine = ConnectionStateMachine(limits: services.limits, now: eventLoop.now)
         var logger = services.logger
         logger[metadataKey: "connection"] = "\(id)"
         self.logger = logger
     }
 
     private var loopBound: NIOLoopBound<PacketConnectionHandler> {
-        NIOLoopBound(self, eventLoop: context!.eventLoop)
+        NIOLoopBound(self, eventLoop: eventLoop)
     }
 
     // MARK: - Channel events
@@ -73,8 +81,8 @@ final class PacketConnectionHandler: ChannelInboundHandler {
     }
 
     private func start(context: ChannelHandlerContext) {
-        guard machine == nil else { return }
-        machine = ConnectionStateMachine(limits: services.limits, now: context.eventLoop.now)
+        guard !started else { return }
+        started = true
         let handle = ConnectionHandle(id: id, eventLoop: context.eventLoop, handler: loopBound)
         switch services.registry.register(handle) {
         case .registered:
@@ -84,18 +92,17 @@ final class PacketConnectionHandler: ChannelInboundHandler {
             scheduleTimeout()
         case .full:
             services.metrics.connectionsRejected.increment()
-            execute(machine!.kick(.serviceUnavailable, reason: "server is full"))
+            execute(machine.kick(.serviceUnavailable, reason: "server is full"))
         case .shuttingDown:
-            execute(machine!.kick(.serverShuttingDown, reason: "server is shutting down"))
+            execute(machine.kick(.serverShuttingDown, reason: "server is shutting down"))
         }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard machine != nil else { return }
         let frame = unwrapInboundIn(data)
         services.metrics.frameIn(frame.opcode)
         inReadBurst = true
-        execute(machine!.receive(frame: frame, now: context.eventLoop.now))
+        execute(machine.receive(frame: frame, now: context.eventLoop.now))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -105,9 +112,9 @@ final class PacketConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let error = error as? ProtocolError, machine != nil {
+        if let error = error as? ProtocolError {
             logger.debug("protocol error", metadata: ["error": "\(error)"])
-            execute(machine!.protocolError(error))
+            execute(machine.protocolError(error))
         } else {
             logger.debug("connection error", metadata: ["error": "\(error)"])
             context.close(promise: nil)
@@ -120,7 +127,7 @@ final class PacketConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if machine != nil { execute(machine!.connectionClosed()) }
+        execute(machine.connectionClosed())
         tearDown()
         context.fireChannelInactive()
     }
@@ -148,29 +155,28 @@ final class PacketConnectionHandler: ChannelInboundHandler {
 
     /// Takeover or shutdown: the world leave is handed to the link before this returns.
     func kick(_ code: ResultCode, reason: String) {
-        guard machine != nil else { return }
-        execute(machine!.kick(code, reason: reason))
+        execute(machine.kick(code, reason: reason))
     }
 
     /// This session's outputs from one world batch, in order; flushed once at the end.
-    func receiveWorldOutputs(_ outputs: [Mmo_SessionOutput.OneOf_Kind]) {
+    func receiveWorldOutputs(_ outputs: [WorldOutput]) {
         for output in outputs {
             receiveWorldOutput(output)
         }
         flushIfNeeded()
     }
 
-    private func receiveWorldOutput(_ output: Mmo_SessionOutput.OneOf_Kind) {
-        guard machine != nil, let context else { return }
+    private func receiveWorldOutput(_ output: WorldOutput) {
+        guard let context else { return }
         switch output {
         case .update(let body):
-            guard machine!.acceptsWorldUpdates else { return }
+            guard machine.acceptsWorldUpdates else { return }
             if !context.channel.isWritable {
                 unwritableUpdates += 1
                 if unwritableUpdates > services.maxUnwritableWorldUpdates {
                     // The client does not read; its outbound buffer would grow without bound.
                     logger.info("closing a client that does not read its world updates")
-                    execute(machine!.kick(.rateLimited, reason: "not reading"))
+                    execute(machine.kick(.rateLimited, reason: "not reading"))
                     context.close(promise: nil)
                     return
                 }
@@ -180,26 +186,26 @@ final class PacketConnectionHandler: ChannelInboundHandler {
             context.write(wrapOutboundOut(buffer), promise: nil)
             services.metrics.frameOut(.worldUpdate)
             needsFlush = true
-        case .joined(let accepted):
+        case .joined(let entry):
             joinTimeoutTask?.cancel()
             joinTimeoutTask = nil
-            execute(machine!.worldJoinAccepted(WorldEntry(accepted)), flush: false)
-        case .rejected(let rejected):
+            execute(machine.worldJoinAccepted(entry), flush: false)
+        case .rejected(let code):
             joinTimeoutTask?.cancel()
             joinTimeoutTask = nil
-            execute(machine!.worldJoinRejected(ResultCode(worldCode: rejected.resultCode)), flush: false)
-        case .left(let left):
-            execute(machine!.worldLeft(ResultCode(worldCode: left.resultCode)), flush: false)
+            execute(machine.worldJoinRejected(code), flush: false)
+        case .left(let code):
+            execute(machine.worldLeft(code), flush: false)
         }
     }
 
     /// The world link lost the stream that carried epoch `epoch`.
     func worldLinkLost(epoch: UInt64) {
-        guard machine != nil, worldEpoch == epoch else { return }
+        guard worldEpoch == epoch else { return }
         worldEpoch = nil
         joinTimeoutTask?.cancel()
         joinTimeoutTask = nil
-        execute(machine!.worldLinkLost())
+        execute(machine.worldLinkLost())
     }
 
     // MARK: - Executing actions
@@ -250,15 +256,15 @@ final class PacketConnectionHandler: ChannelInboundHandler {
             requestStarted = context.eventLoop.now
             perform({ try await authenticator.validate(token: token) }) { handler, result in
                 if let started = handler.requestStarted {
-                    handler.services.metrics.loginDuration.recordNanoseconds((handler.context!.eventLoop.now - started).nanoseconds)
+                    handler.services.metrics.loginDuration.recordNanoseconds((handler.eventLoop.now - started).nanoseconds)
                 }
-                return handler.machine!.loginCompleted(result)
+                return handler.machine.loginCompleted(result)
             }
 
         case .claimAccount(let account):
             claimedAccount = account.id
             guard let previous = services.registry.claim(account: account.id, for: id) else {
-                execute(machine!.accountClaimed())
+                execute(machine.accountClaimed())
                 return
             }
             services.metrics.takeovers.increment()
@@ -268,35 +274,34 @@ final class PacketConnectionHandler: ChannelInboundHandler {
                 .hop(to: context.eventLoop)
                 .whenComplete { _ in
                     let handler = me.value
-                    guard handler.machine != nil else { return }
-                    handler.execute(handler.machine!.accountClaimed())
+                    handler.execute(handler.machine.accountClaimed())
                 }
 
         case .listCharacters(let accountId):
             let characters = services.characters
-            perform({ try await characters.list(accountId: accountId) }) { $0.machine!.characterListCompleted($1) }
+            perform({ try await characters.list(accountId: accountId) }) { $0.machine.characterListCompleted($1) }
 
         case .createCharacter(let accountId, let name, let classId, let appearance):
             let characters = services.characters
-            perform({ try await characters.create(accountId: accountId, name: name, classId: UInt32(classId), appearance: appearance) }) {
-                $0.machine!.characterCreateCompleted($1)
+            perform({ try await characters.create(accountId: accountId, name: name, classId: classId, appearance: appearance) }) {
+                $0.machine.characterCreateCompleted($1)
             }
 
         case .deleteCharacter(let accountId, let characterId):
             let characters = services.characters
             perform({ try await characters.delete(accountId: accountId, characterId: characterId) }) {
-                $0.machine!.characterDeleteCompleted($1)
+                $0.machine.characterDeleteCompleted($1)
             }
 
         case .selectCharacter(let accountId, let characterId):
             let characters = services.characters
             perform({ try await characters.select(accountId: accountId, characterId: characterId) }) {
-                $0.machine!.selectCharacterCompleted($1)
+                $0.machine.selectCharacterCompleted($1)
             }
 
         case .joinWorld(let join):
             guard let epoch = services.world.join(session: id, join) else {
-                execute(machine!.worldJoinRejected(.serviceUnavailable), flush: flush)
+                execute(machine.worldJoinRejected(.serviceUnavailable), flush: flush)
                 return
             }
             worldEpoch = epoch
@@ -305,9 +310,8 @@ final class PacketConnectionHandler: ChannelInboundHandler {
             joinTimeoutTask = context.eventLoop.scheduleTask(in: services.joinTimeout) {
                 let handler = me.value
                 handler.joinTimeoutTask = nil
-                guard handler.machine != nil else { return }
                 handler.logger.warning("world did not answer a join in time")
-                handler.execute(handler.machine!.joinTimedOut())
+                handler.execute(handler.machine.joinTimedOut())
             }
 
         case .forwardMove(let seq, let x, let y):
@@ -333,7 +337,7 @@ final class PacketConnectionHandler: ChannelInboundHandler {
         then complete: @escaping @Sendable (PacketConnectionHandler, Result<R, any Error>) -> ConnectionStateMachine.Action
     ) {
         let me = loopBound
-        let loop = context!.eventLoop
+        let loop = eventLoop
         requestTask = Task {
             let result: Result<R, any Error>
             do {
@@ -343,7 +347,7 @@ final class PacketConnectionHandler: ChannelInboundHandler {
             }
             loop.execute {
                 let handler = me.value
-                guard handler.machine != nil, handler.context != nil else { return }
+                guard handler.context != nil else { return }
                 handler.requestTask = nil
                 if case .failure(let error) = result, !(error is CancellationError) {
                     handler.logger.warning("backend call failed", metadata: ["error": "\(error)"])
@@ -370,7 +374,7 @@ final class PacketConnectionHandler: ChannelInboundHandler {
     // MARK: - Timeouts
 
     private func scheduleTimeout() {
-        guard let deadline = machine?.timeoutDeadline, let context else { return }
+        guard let deadline = machine.timeoutDeadline, let context else { return }
         let me = loopBound
         timeoutTask = context.eventLoop.scheduleTask(deadline: deadline) {
             me.value.timeoutFired()
@@ -378,9 +382,9 @@ final class PacketConnectionHandler: ChannelInboundHandler {
     }
 
     private func timeoutFired() {
-        guard machine != nil, let context else { return }
+        guard let context else { return }
         timeoutTask = nil
-        let action = machine!.timerFired(now: context.eventLoop.now)
+        let action = machine.timerFired(now: context.eventLoop.now)
         if case .none = action {
             scheduleTimeout()
         } else {

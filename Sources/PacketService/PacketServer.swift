@@ -1,3 +1,4 @@
+import GRPCCore
 import Logging
 import MMOContracts
 import MMOProtocol
@@ -122,7 +123,7 @@ public final class PacketServer: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrameSize)),
-                        PacketConnectionHandler(id: id, services: services))
+                        PacketConnectionHandler(id: id, services: services, eventLoop: channel.eventLoop))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

@@ -31,8 +31,15 @@ public struct PacketServerConfiguration: Sendable {
     /// Frames sent in a state where their opcode is illegal (each answered with
     /// ERROR(ILLEGAL_STATE)) tolerated before DISCONNECT(ILLEGAL_STATE).
     public var maxIllegalFrames: Int
-    /// Failed logins per connection; the next failure also closes the connection.
+    /// Failed logins per connection: the one that reaches this count is answered, then the
+    /// connection is closed with DISCONNECT(RATE_LIMITED).
     public var maxFailedLogins: Int
+    /// Chat flood control per connection: at most this many SAY lines per
+    /// `chatRateLimitPeriod`, all of them usable at once (a token bucket). A line over the limit
+    /// is answered ERROR(CHAT_RATE_LIMITED) and not sent to the world.
+    public var chatRateLimitLines: Int
+    /// The period of `chatRateLimitLines`.
+    public var chatRateLimitPeriod: Duration
     /// Open client connections; one more is accepted, told DISCONNECT(SERVICE_UNAVAILABLE) and closed.
     public var maxConnections: Int
     /// World updates that may arrive for a client whose socket stays unwritable (it is not
@@ -48,6 +55,7 @@ public struct PacketServerConfiguration: Sendable {
     /// TCP listen backlog.
     public var backlog: Int32
 
+    /// Every limit defaults to the value documented on its property.
     public init(
         host: String = "0.0.0.0",
         port: Int = 7777,
@@ -61,6 +69,8 @@ public struct PacketServerConfiguration: Sendable {
         maxRateLimitedFrames: Int = 200,
         maxIllegalFrames: Int = 20,
         maxFailedLogins: Int = 5,
+        chatRateLimitLines: Int = 5,
+        chatRateLimitPeriod: Duration = .seconds(10),
         maxConnections: Int = 20_000,
         maxUnwritableWorldUpdates: Int = 200,
         worldFlushInterval: Duration = .milliseconds(2),
@@ -80,6 +90,8 @@ public struct PacketServerConfiguration: Sendable {
         self.maxRateLimitedFrames = maxRateLimitedFrames
         self.maxIllegalFrames = maxIllegalFrames
         self.maxFailedLogins = maxFailedLogins
+        self.chatRateLimitLines = chatRateLimitLines
+        self.chatRateLimitPeriod = chatRateLimitPeriod
         self.maxConnections = maxConnections
         self.maxUnwritableWorldUpdates = maxUnwritableWorldUpdates
         self.worldFlushInterval = worldFlushInterval

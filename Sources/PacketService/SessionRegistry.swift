@@ -1,4 +1,3 @@
-import MMOContracts
 import MMOProtocol
 import NIOCore
 import Synchronization
@@ -89,13 +88,13 @@ final class SessionRegistry: Sendable {
 
     /// Routes one world batch: one lock acquisition, one hop per event loop, one flush per
     /// connection. Outputs for connections that are gone are dropped.
-    func deliver(_ batch: Mmo_WorldBatch) {
+    func deliver<Outputs: Sequence>(_ outputs: Outputs) where Outputs.Element == (session: UInt64, output: WorldOutput) {
         var perLoop: [ObjectIdentifier: LoopDelivery] = [:]
         state.withLock { state in
-            for output in batch.outputs {
-                guard let kind = output.kind, let handle = state.connections[output.sessionID] else { continue }
+            for (session, output) in outputs {
+                guard let handle = state.connections[session] else { continue }
                 perLoop[ObjectIdentifier(handle.eventLoop), default: LoopDelivery(eventLoop: handle.eventLoop)]
-                    .append(kind, for: handle)
+                    .append(output, for: handle)
             }
         }
         for delivery in perLoop.values {
@@ -111,14 +110,14 @@ final class SessionRegistry: Sendable {
 /// The outputs of one world batch bound for one event loop, grouped by connection.
 private struct LoopDelivery: Sendable {
     let eventLoop: any EventLoop
-    private(set) var sessions: [(ConnectionHandle, [Mmo_SessionOutput.OneOf_Kind])] = []
+    private(set) var sessions: [(ConnectionHandle, [WorldOutput])] = []
     private var index: [UInt64: Int] = [:]
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
     }
 
-    mutating func append(_ output: Mmo_SessionOutput.OneOf_Kind, for handle: ConnectionHandle) {
+    mutating func append(_ output: WorldOutput, for handle: ConnectionHandle) {
         if let i = index[handle.id] {
             sessions[i].1.append(output)
         } else {

@@ -1,18 +1,6 @@
 import Logging
-import MMOContracts
 import NIOCore
 import Synchronization
-
-/// What a connection needs from the world: join, inputs, leave. All calls are non-blocking and
-/// safe from any thread; inputs are queued and sent in batches.
-protocol WorldSessionLink: Sendable {
-    /// Queues a join; returns the link epoch it was queued on, or nil when the link is down
-    /// (the caller answers SERVICE_UNAVAILABLE).
-    func join(session: UInt64, _ join: Mmo_PlayerJoin) -> UInt64?
-    func move(session: UInt64, seq: UInt32, x: Float, y: Float)
-    func say(session: UInt64, text: String)
-    func leave(session: UInt64)
-}
 
 /// The gateway's one long-lived `Connect` stream to the world service, carrying every player
 /// of this gateway (session id = connection id).
@@ -25,9 +13,12 @@ protocol WorldSessionLink: Sendable {
 ///
 /// If the stream fails, everyone in (or entering) the world is told (LEFT_WORLD or
 /// ENTER_WORLD_RESULT with SERVICE_UNAVAILABLE) and the link reconnects with backoff.
+///
+/// The stream and its protobuf messages are in WorldLink+Contracts.swift; this file is the
+/// batching and the lifecycle.
 final class WorldLink: WorldSessionLink, Sendable {
     private struct State {
-        var inputs: [Mmo_GatewayInput] = []
+        var inputs: [Input] = []
         var waiter: CheckedContinuation<Void, Never>?
         var connected = false
         /// Increments per established stream, so a loss is only applied to joins sent on it.
@@ -36,16 +27,16 @@ final class WorldLink: WorldSessionLink, Sendable {
     }
 
     private let state = Mutex(State())
-    private let client: any Mmo_WorldService.ClientProtocol
-    private let gatewayId: String
-    private let registry: SessionRegistry
-    private let metrics: PacketMetrics
-    private let flushInterval: Duration
+    let client: any Client
+    let gatewayId: String
+    let registry: SessionRegistry
+    let metrics: PacketMetrics
+    let flushInterval: Duration
     private let backoff: ClosedRange<Duration>
     private let logger: Logger
 
     init(
-        client: any Mmo_WorldService.ClientProtocol,
+        client: any Client,
         gatewayId: String,
         registry: SessionRegistry,
         metrics: PacketMetrics,
@@ -67,10 +58,8 @@ final class WorldLink: WorldSessionLink, Sendable {
 
     // MARK: - Inputs (any thread)
 
-    func join(session: UInt64, _ join: Mmo_PlayerJoin) -> UInt64? {
-        var input = Mmo_GatewayInput()
-        input.sessionID = session
-        input.kind = .join(join)
+    func join(session: UInt64, _ join: WorldJoin) -> UInt64? {
+        let input = Input(session: session, join: join)
         let (epoch, waiter): (UInt64?, CheckedContinuation<Void, Never>?) = state.withLock { state in
             guard state.connected, !state.draining else { return (nil, nil) }
             state.inputs.append(input)
@@ -83,35 +72,20 @@ final class WorldLink: WorldSessionLink, Sendable {
     }
 
     func move(session: UInt64, seq: UInt32, x: Float, y: Float) {
-        var move = Mmo_PlayerMove()
-        move.seq = seq
-        move.x = x
-        move.y = y
-        var input = Mmo_GatewayInput()
-        input.sessionID = session
-        input.kind = .move(move)
-        enqueue(input)
+        enqueue(Input(session: session, moveSeq: seq, x: x, y: y))
     }
 
     func say(session: UInt64, text: String) {
-        var say = Mmo_PlayerSay()
-        say.text = text
-        var input = Mmo_GatewayInput()
-        input.sessionID = session
-        input.kind = .say(say)
-        enqueue(input)
+        enqueue(Input(session: session, say: text))
     }
 
     func leave(session: UInt64) {
-        var input = Mmo_GatewayInput()
-        input.sessionID = session
-        input.kind = .leave(Mmo_PlayerLeave())
-        enqueue(input)
+        enqueue(Input(leaving: session))
     }
 
     /// Queues an input for the next batch. While the link is down inputs are dropped: the world
     /// has already forgotten this gateway's sessions, and joins are refused.
-    private func enqueue(_ input: Mmo_GatewayInput) {
+    private func enqueue(_ input: Input) {
         let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
             guard state.connected else { return nil }
             state.inputs.append(input)
@@ -168,23 +142,7 @@ final class WorldLink: WorldSessionLink, Sendable {
         waiter?.resume()
     }
 
-    private func connectOnce() async throws {
-        try await client.connect(
-            requestProducer: { writer in
-                try await self.writeBatches(to: writer)
-            },
-            onResponse: { response in
-                let batches = response.messages
-                self.linkEstablished()
-                for try await batch in batches {
-                    self.metrics.worldBatchesReceived.increment()
-                    self.registry.deliver(batch)
-                }
-            }
-        )
-    }
-
-    private func linkEstablished() {
+    func linkEstablished() {
         let epoch: UInt64 = state.withLock { state in
             state.epoch += 1
             state.inputs.removeAll()
@@ -211,29 +169,10 @@ final class WorldLink: WorldSessionLink, Sendable {
 
     // MARK: - Upstream
 
-    private func writeBatches(to writer: RPCWriter<Mmo_GatewayBatch>) async throws {
-        var hello = Mmo_GatewayBatch()
-        hello.gatewayID = gatewayId
-        try await writer.write(hello)
-        while true {
-            let (inputs, draining) = await nextInputs()
-            if !inputs.isEmpty {
-                var batch = Mmo_GatewayBatch()
-                batch.inputs = inputs
-                try await writer.write(batch)
-                metrics.worldBatchesSent.increment()
-                metrics.worldInputsSent.increment(by: Int64(inputs.count))
-            }
-            if draining || Task.isCancelled { return }
-            // The coalescing window: inputs arriving meanwhile go out together.
-            try await Task.sleep(for: flushInterval)
-        }
-    }
-
     /// Waits until there is something to send (or draining / cancellation), then takes it all.
-    private func nextInputs() async -> ([Mmo_GatewayInput], Bool) {
+    func nextInputs() async -> ([Input], Bool) {
         while true {
-            let taken: ([Mmo_GatewayInput], Bool)? = state.withLock { state in
+            let taken: ([Input], Bool)? = state.withLock { state in
                 guard !state.inputs.isEmpty || state.draining else { return nil }
                 let inputs = state.inputs
                 state.inputs = []

@@ -19,7 +19,7 @@ extension ClientScreenModel {
 
     // MARK: answers
 
-    mutating func received(_ list: CharacterList) -> [ClientCommand] {
+    mutating func received(_ list: CharacterList) -> [ClientCall] {
         guard screen == .characterSelect else { return [] }
         characters = list.characters
         maxCharacters = list.maxCharacters
@@ -29,7 +29,7 @@ extension ClientScreenModel {
         return []
     }
 
-    mutating func created(_ character: CharacterSummary) -> [ClientCommand] {
+    mutating func created(_ character: CharacterSummary) -> [ClientCall] {
         guard screen == .characterSelect else { return [] }
         characters.append(character)
         selectedIndex = characters.count - 1
@@ -39,7 +39,7 @@ extension ClientScreenModel {
         return []
     }
 
-    mutating func deleted(id: UInt64) -> [ClientCommand] {
+    mutating func deleted(id: UInt64) -> [ClientCall] {
         guard screen == .characterSelect else { return [] }
         let name = characters.first { $0.id == id }?.name ?? "the character"
         characters.removeAll { $0.id == id }
@@ -51,7 +51,7 @@ extension ClientScreenModel {
 
     /// A list, create, delete or enter request was refused (connection errors are handled
     /// before this).
-    mutating func characterRequestFailed(_ request: ClientRequest, _ error: GameClientError) -> [ClientCommand] {
+    mutating func characterRequestFailed(_ request: ClientRequest, _ error: GameClientError) -> [ClientCall] {
         guard screen == .characterSelect || screen == .enteringWorld else { return [] }
         guard case .refused(let code, let detail) = error else {
             selectMode = .browsing
@@ -107,7 +107,7 @@ extension ClientScreenModel {
 
     // MARK: keys (full-screen)
 
-    mutating func selectKey(_ key: Key) -> [ClientCommand] {
+    mutating func selectKey(_ key: Key) -> [ClientCall] {
         guard case .browsing = selectMode else { return [] }
         switch key {
         case .up, .character("k"), .character("w"):
@@ -146,7 +146,7 @@ extension ClientScreenModel {
         return []
     }
 
-    mutating func cancelSelectInput() -> [ClientCommand] {
+    mutating func cancelSelectInput() -> [ClientCall] {
         switch selectMode {
         case .creating:
             selectMode = .browsing
@@ -162,7 +162,7 @@ extension ClientScreenModel {
 
     // MARK: lines (plain mode, and text fields)
 
-    mutating func selectLine(_ line: String) -> [ClientCommand] {
+    mutating func selectLine(_ line: String) -> [ClientCall] {
         let text = line.trimmingSpaces
         switch selectMode {
         case .waiting:
@@ -183,7 +183,7 @@ extension ClientScreenModel {
         }
     }
 
-    private mutating func selectCommand(_ text: String) -> [ClientCommand] {
+    private mutating func selectCommand(_ text: String) -> [ClientCall] {
         guard !text.isEmpty else { return [] }
         let words = text.split(separator: " ").map(String.init)
         var verb = words[0].lowercased()
@@ -227,7 +227,7 @@ extension ClientScreenModel {
     }
 
     /// `/wait SECONDS`: holds back the following lines (scripts wait for the world to happen).
-    mutating func wait(_ arguments: [String]) -> [ClientCommand] {
+    mutating func wait(_ arguments: [String]) -> [ClientCall] {
         guard let seconds = arguments.first.flatMap(Double.init), seconds >= 0, seconds <= 3600 else {
             setStatus("Usage: /wait SECONDS", .alert)
             return []
@@ -236,7 +236,7 @@ extension ClientScreenModel {
         return []
     }
 
-    private mutating func enterNumber(_ n: Int) -> [ClientCommand] {
+    private mutating func enterNumber(_ n: Int) -> [ClientCall] {
         guard characters.indices.contains(n - 1) else {
             setStatus(characters.isEmpty ? "You have no characters yet: /create one." : "There is no character \(n): choose 1-\(characters.count).", .alert)
             return []
@@ -245,7 +245,7 @@ extension ClientScreenModel {
         return enter(characters[n - 1])
     }
 
-    private mutating func enterNamed(_ name: String) -> [ClientCommand] {
+    private mutating func enterNamed(_ name: String) -> [ClientCall] {
         guard let index = characters.firstIndex(where: { $0.name.lowercased() == name.lowercased() }) else {
             setStatus("You have no character named \(TextLayout.sanitize(name)).", .alert)
             return []
@@ -253,7 +253,7 @@ extension ClientScreenModel {
         return enterNumber(index + 1)
     }
 
-    mutating func enter(_ character: CharacterSummary) -> [ClientCommand] {
+    mutating func enter(_ character: CharacterSummary) -> [ClientCall] {
         screen = .enteringWorld
         entering = character
         earlyEvents.removeAll()
@@ -262,12 +262,12 @@ extension ClientScreenModel {
         return [.enterWorld(characterId: character.id)]
     }
 
-    mutating func reload() -> [ClientCommand] {
+    mutating func reload() -> [ClientCall] {
         selectMode = .waiting("Loading your characters...")
         return [.listCharacters]
     }
 
-    private mutating func startDelete(_ character: CharacterSummary) -> [ClientCommand] {
+    private mutating func startDelete(_ character: CharacterSummary) -> [ClientCall] {
         selectMode = .confirmingDelete(character)
         let question = "Delete \(character.name) (\(Messages.className(character.classId)), level \(character.level))? This cannot be undone."
         if mode == .plain { say(question) }
@@ -278,7 +278,7 @@ extension ClientScreenModel {
     // MARK: creating
 
     /// Starts the create form; `/create Name class skin face hair colour` fills it from words.
-    mutating func startCreate(arguments: [String]) -> [ClientCommand] {
+    mutating func startCreate(arguments: [String]) -> [ClientCall] {
         var form = CreateForm()
         if let name = arguments.first { form.name = name }
         if arguments.count >= 2 {
@@ -301,7 +301,7 @@ extension ClientScreenModel {
     }
 
     /// Asks for the next missing field, or sends the request when nothing is missing.
-    private mutating func advance(_ form: CreateForm) -> [ClientCommand] {
+    private mutating func advance(_ form: CreateForm) -> [ClientCall] {
         var form = form
         if form.name == nil {
             form.step = .name
@@ -329,7 +329,7 @@ extension ClientScreenModel {
         }
     }
 
-    private mutating func createInput(_ text: String, form: CreateForm) -> [ClientCommand] {
+    private mutating func createInput(_ text: String, form: CreateForm) -> [ClientCall] {
         var form = form
         switch form.step {
         case .name:

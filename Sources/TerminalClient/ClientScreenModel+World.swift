@@ -14,7 +14,7 @@ extension ClientScreenModel {
 
     // MARK: entering and leaving
 
-    mutating func enteredWorld(_ entry: WorldEntry) -> [ClientCommand] {
+    mutating func enteredWorld(_ entry: WorldEntry) -> [ClientCall] {
         guard screen == .enteringWorld, let character = entering else { return [] }
         entering = nil
         var state = WorldState(character: character, entry: entry,
@@ -29,13 +29,13 @@ extension ClientScreenModel {
         setStatus(mode == .plain ? "Entered the world." : "Entered the world: WASD/arrows move, Enter chats, /help lists commands.", .good)
         let early = earlyEvents
         earlyEvents.removeAll()
-        var commands: [ClientCommand] = []
+        var commands: [ClientCall] = []
         for event in early { commands += applyWorld(event) }
         return commands
     }
 
     /// LEFT_WORLD, as the answer to `/leave` (OK) or because the server removed the character.
-    mutating func leftWorld(code: ResultCode) -> [ClientCommand] {
+    mutating func leftWorld(code: ResultCode) -> [ClientCall] {
         guard screen == .inWorld || screen == .leavingWorld else { return [] }
         world = nil
         editor = nil
@@ -48,7 +48,7 @@ extension ClientScreenModel {
         return reload()
     }
 
-    mutating func leaveFailed(_ error: GameClientError) -> [ClientCommand] {
+    mutating func leaveFailed(_ error: GameClientError) -> [ClientCall] {
         guard screen == .leavingWorld else { return [] }
         if case .refused(let code, _) = error, code != .busy {
             // LEFT_WORLD with a code other than OK: the character is out of the world anyway.
@@ -61,7 +61,7 @@ extension ClientScreenModel {
 
     // MARK: server events
 
-    mutating func applyWorld(_ event: ClientEvent) -> [ClientCommand] {
+    mutating func applyWorld(_ event: ClientEvent) -> [ClientCall] {
         guard case .world(let tick, let events) = event, world != nil else { return [] }
         for worldEvent in events {
             let before = world!.view
@@ -99,7 +99,7 @@ extension ClientScreenModel {
 
     /// Each tick: takes the waiting key step, or the next step of a `/move` walk, when the
     /// speed limit allows.
-    mutating func worldTick() -> [ClientCommand] {
+    mutating func worldTick() -> [ClientCall] {
         guard screen == .inWorld, let state = world else { return [] }
         if let last = state.lastStepAt, now - last < stepInterval { return [] }
         guard let position = state.view.selfPosition else { return [] }
@@ -135,7 +135,7 @@ extension ClientScreenModel {
     }
 
     /// A step key: remembered, and taken now if the speed limit allows (otherwise on a tick).
-    private mutating func step(_ direction: Direction) -> [ClientCommand] {
+    private mutating func step(_ direction: Direction) -> [ClientCall] {
         world!.pendingStep = direction
         if world!.walkTarget != nil {
             world!.walkTarget = nil
@@ -146,7 +146,7 @@ extension ClientScreenModel {
 
     // MARK: keys
 
-    mutating func worldKey(_ key: Key) -> [ClientCommand] {
+    mutating func worldKey(_ key: Key) -> [ClientCall] {
         guard world != nil else { return [] }
         switch key {
         case .up, .character("w"), .character("W"), .character("k"): return step(.north)
@@ -172,7 +172,7 @@ extension ClientScreenModel {
 
     // MARK: lines
 
-    mutating func worldLine(_ line: String) -> [ClientCommand] {
+    mutating func worldLine(_ line: String) -> [ClientCall] {
         let text = line.trimmingSpaces
         guard !text.isEmpty else { return [] }
         guard text.hasPrefix("/") else { return chat(text) }
@@ -233,7 +233,7 @@ extension ClientScreenModel {
         }
     }
 
-    private mutating func chat(_ text: String) -> [ClientCommand] {
+    private mutating func chat(_ text: String) -> [ClientCall] {
         guard !text.isEmpty else { return [] }
         // The protocol's limit; the editor already stops there, plain mode lines may not.
         return [.say(text.truncatedUTF8(maxBytes: ProtocolLimits.maxChatBytes))]

@@ -34,7 +34,7 @@ public enum ClientInput: Sendable {
     /// The process was asked to stop (SIGTERM, SIGHUP): log out and exit with `code`.
     case terminate(code: Int32)
 
-    // Answers to `ClientCommand`s.
+    // Answers to `ClientCall`s.
     case connected(serverVersion: UInt16)
     case loggedIn(LoginResult)
     case characterList(CharacterList)
@@ -50,7 +50,7 @@ public enum ClientInput: Sendable {
 }
 
 /// What the model asks the shell to do.
-public enum ClientCommand: Equatable, Sendable {
+public enum ClientCall: Equatable, Sendable {
     /// Open the connection (answer: `.connected` or `.failed(.connect, ...)`).
     case connect
     /// LOGIN with the session token the shell holds (the model never sees it).
@@ -253,7 +253,7 @@ public struct ClientScreenModel: Sendable {
     // MARK: driving
 
     /// The first commands: connect.
-    public mutating func start(now: Duration = .zero) -> [ClientCommand] {
+    public mutating func start(now: Duration = .zero) -> [ClientCall] {
         self.now = now
         screen = .connecting
         say("Connecting to \(server)...")
@@ -261,10 +261,10 @@ public struct ClientScreenModel: Sendable {
     }
 
     /// Feeds one input; returns what the shell must do, in order.
-    public mutating func handle(_ input: ClientInput, now: Duration) -> [ClientCommand] {
+    public mutating func handle(_ input: ClientInput, now: Duration) -> [ClientCall] {
         self.now = max(self.now, now)
         expireStatus()
-        var commands: [ClientCommand]
+        var commands: [ClientCall]
         switch input {
         case .key(let key): commands = handleKey(key)
         case .line(let line):
@@ -317,8 +317,8 @@ public struct ClientScreenModel: Sendable {
         }
     }
 
-    private mutating func drainPendingLines() -> [ClientCommand] {
-        var commands: [ClientCommand] = []
+    private mutating func drainPendingLines() -> [ClientCall] {
+        var commands: [ClientCall] = []
         while !pendingLines.isEmpty && !isBusy && sleepUntil == nil {
             switch pendingLines.removeFirst() {
             case .line(let line):
@@ -351,7 +351,7 @@ public struct ClientScreenModel: Sendable {
 
     // MARK: connection and login
 
-    private mutating func connectedToServer(version: UInt16) -> [ClientCommand] {
+    private mutating func connectedToServer(version: UInt16) -> [ClientCall] {
         guard screen == .connecting else { return [] }
         connected = true
         serverVersion = version
@@ -360,7 +360,7 @@ public struct ClientScreenModel: Sendable {
         return [.login]
     }
 
-    private mutating func loggedIn(_ result: LoginResult) -> [ClientCommand] {
+    private mutating func loggedIn(_ result: LoginResult) -> [ClientCall] {
         guard screen == .loggingIn else { return [] }
         account = result
         screen = .characterSelect
@@ -371,7 +371,7 @@ public struct ClientScreenModel: Sendable {
 
     /// Ends the session with a reason. Plain mode exits at once; full-screen mode shows the
     /// reason until a key is pressed.
-    mutating func end(_ title: String, _ message: String, code: Int32) -> [ClientCommand] {
+    mutating func end(_ title: String, _ message: String, code: Int32) -> [ClientCall] {
         guard screen != .ended, screen != .exiting else { return [] }
         connected = false
         world = nil
@@ -385,7 +385,7 @@ public struct ClientScreenModel: Sendable {
     }
 
     /// Quits: log out (if connected) and exit.
-    mutating func quit(code: Int32) -> [ClientCommand] {
+    mutating func quit(code: Int32) -> [ClientCall] {
         switch screen {
         case .exiting: return []
         case .ended: return [.exit(code: ending?.code ?? code, logout: false)]
@@ -400,7 +400,7 @@ public struct ClientScreenModel: Sendable {
     }
 
     /// A request failed. Connection-level errors end the session whatever the request was.
-    private mutating func failed(_ request: ClientRequest, _ error: GameClientError) -> [ClientCommand] {
+    private mutating func failed(_ request: ClientRequest, _ error: GameClientError) -> [ClientCall] {
         switch error {
         case .disconnected(let code, let message):
             return end("Disconnected", Messages.disconnected(code, message: message), code: ExitStatus.disconnected)
@@ -428,7 +428,7 @@ public struct ClientScreenModel: Sendable {
         }
     }
 
-    private mutating func serverEvent(_ event: ClientEvent) -> [ClientCommand] {
+    private mutating func serverEvent(_ event: ClientEvent) -> [ClientCall] {
         switch event {
         case .world:
             switch screen {
@@ -453,7 +453,7 @@ public struct ClientScreenModel: Sendable {
 
     // MARK: keys and lines
 
-    private mutating func handleKey(_ key: Key) -> [ClientCommand] {
+    private mutating func handleKey(_ key: Key) -> [ClientCall] {
         if key == .control("c") || (key == .control("d") && editor == nil) {
             return quit(code: ExitStatus.ok)
         }
@@ -467,7 +467,7 @@ public struct ClientScreenModel: Sendable {
     }
 
     /// Keys while a text field is open.
-    private mutating func editKey(_ key: Key) -> [ClientCommand] {
+    private mutating func editKey(_ key: Key) -> [ClientCall] {
         guard var field = editor else { return [] }
         switch key {
         case .character(let character):
@@ -504,7 +504,7 @@ public struct ClientScreenModel: Sendable {
     }
 
     /// A typed line, from a text field or from plain mode's stdin.
-    mutating func submit(_ line: String) -> [ClientCommand] {
+    mutating func submit(_ line: String) -> [ClientCall] {
         switch screen {
         case .characterSelect: return selectLine(line)
         case .inWorld: return worldLine(line)
@@ -512,7 +512,7 @@ public struct ClientScreenModel: Sendable {
         }
     }
 
-    private mutating func cancelEditing() -> [ClientCommand] {
+    private mutating func cancelEditing() -> [ClientCall] {
         switch screen {
         case .characterSelect: return cancelSelectInput()
         default: return []

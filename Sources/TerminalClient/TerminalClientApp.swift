@@ -84,7 +84,7 @@ public enum TerminalClientApp {
         let frameInterval = Duration.milliseconds(1000 / max(1, options.framesPerSecond))
         var exit: (code: Int32, logout: Bool)?
 
-        func perform(_ commands: [ClientCommand]) {
+        func perform(_ commands: [ClientCall]) {
             for command in commands {
                 if case .exit(let code, let logout) = command {
                     exit = (code, logout)
@@ -162,7 +162,7 @@ public enum TerminalClientApp {
     }
 
     /// Carries out one command; answers come back on `sink`.
-    private static func execute(_ command: ClientCommand, client: GameClient?, launch: LaunchConfiguration, clientName: String,
+    private static func execute(_ command: ClientCall, client: GameClient?, launch: LaunchConfiguration, clientName: String,
                                 sink: AsyncStream<Event>.Continuation) {
         if case .connect = command {
             Task {
@@ -218,7 +218,7 @@ public enum TerminalClientApp {
         }
     }
 
-    private static func request(for command: ClientCommand) -> ClientRequest {
+    private static func request(for command: ClientCall) -> ClientRequest {
         switch command {
         case .connect, .exit: .connect
         case .login: .login

@@ -1,4 +1,3 @@
-import MMOContracts
 import Synchronization
 
 /// One gateway's stream into the world: a bounded inbox the gateway fills and the tick drains,
@@ -22,16 +21,16 @@ public final class GatewayLink: Sendable {
     /// Where the stream comes from, for logs.
     public let peer: String
     /// One batch per tick in which any of this gateway's sessions has output.
-    public let batches: AsyncStream<Mmo_WorldBatch>
+    public let batches: AsyncStream<TickBatch>
 
-    let outbox: AsyncStream<Mmo_WorldBatch>.Continuation
+    let outbox: AsyncStream<TickBatch>.Continuation
     let maxQueuedInputs: Int
     private let inbox = Mutex(Inbox())
     private let state = Mutex(LinkState())
 
     struct Inbox {
-        /// Whole `GatewayBatch.inputs` arrays: appending one is a retain, not a copy.
-        var batches: [[Mmo_GatewayInput]] = []
+        /// Whole submitted arrays: appending one is a retain, not a copy.
+        var batches: [[GatewayInput]] = []
         var count = 0
         /// Inputs dropped since the last drain (for the metric).
         var dropped = 0
@@ -48,7 +47,7 @@ public final class GatewayLink: Sendable {
         self.id = id
         self.peer = peer
         self.maxQueuedInputs = maxQueuedInputs
-        (batches, outbox) = AsyncStream.makeStream(of: Mmo_WorldBatch.self, bufferingPolicy: .bufferingOldest(maxPendingBatches))
+        (batches, outbox) = AsyncStream.makeStream(of: TickBatch.self, bufferingPolicy: .bufferingOldest(maxPendingBatches))
     }
 
     /// The gateway's self-reported id (from its first batch), or "" before it sent one.
@@ -81,7 +80,7 @@ public final class GatewayLink: Sendable {
     /// Past `maxQueuedInputs` moves and chat are dropped, joins are refused with BUSY at the
     /// next tick, and leaves are always kept: dropping one would leave a ghost in the world.
     @discardableResult
-    func enqueue(_ inputs: [Mmo_GatewayInput]) -> Int {
+    func enqueue(_ inputs: [GatewayInput]) -> Int {
         guard !inputs.isEmpty else { return 0 }
         return inbox.withLock { box in
             if box.count + inputs.count <= maxQueuedInputs {
@@ -89,16 +88,16 @@ public final class GatewayLink: Sendable {
                 box.count += inputs.count
                 return 0
             }
-            var kept: [Mmo_GatewayInput] = []
+            var kept: [GatewayInput] = []
             var dropped = 0
             for input in inputs {
-                switch input.kind {
-                case .leave?:
+                switch input.command {
+                case .leave:
                     kept.append(input)
-                case .join? where box.count + kept.count < maxQueuedInputs:
+                case .join where box.count + kept.count < maxQueuedInputs:
                     kept.append(input)
-                case .join? where box.refusedJoins.count < maxQueuedInputs:
-                    box.refusedJoins.append(input.sessionID)
+                case .join where box.refusedJoins.count < maxQueuedInputs:
+                    box.refusedJoins.append(input.session)
                 case _ where box.count + kept.count < maxQueuedInputs:
                     kept.append(input)
                 default:
@@ -116,7 +115,7 @@ public final class GatewayLink: Sendable {
 
     /// Swaps the queued inputs into `batches` (which must be empty; its capacity is reused for
     /// the next round) and returns the refused joins and the number dropped since last time.
-    func drain(into batches: inout [[Mmo_GatewayInput]]) -> (refusedJoins: [UInt64], dropped: Int) {
+    func drain(into batches: inout [[GatewayInput]]) -> (refusedJoins: [UInt64], dropped: Int) {
         inbox.withLock { box in
             swap(&box.batches, &batches)
             box.count = 0
@@ -129,7 +128,7 @@ public final class GatewayLink: Sendable {
 
     /// Hands a tick's batch to the gateway's writer. False when the gateway is too far behind
     /// (the batch was not queued) or the link is closed.
-    func deliver(_ batch: Mmo_WorldBatch) -> Bool {
+    func deliver(_ batch: TickBatch) -> Bool {
         if case .enqueued = outbox.yield(batch) { return true }
         return false
     }

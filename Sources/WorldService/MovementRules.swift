@@ -46,29 +46,3 @@ public struct MovementRules: Sendable {
         return anchor.distanceSquared(to: target) <= budget * budget ? .accepted : .tooFast
     }
 }
-
-/// Per-player chat flood control: a token bucket holding up to `lines` tokens, refilled at
-/// `lines / per`. A full bucket allows a burst of `lines`, then one line per `per / lines`.
-public struct ChatBucket: Sendable {
-    @usableFromInline var tokens: Double
-    @usableFromInline var updatedAt: Duration
-
-    public init(limit: ChatRateLimit, now: Duration) {
-        tokens = Double(limit.lines)
-        updatedAt = now
-    }
-
-    /// Takes a token if one is available; false means the line must be dropped.
-    @inlinable
-    public mutating func take(limit: ChatRateLimit, now: Duration) -> Bool {
-        let capacity = Double(limit.lines)
-        if now > updatedAt {
-            let refill = (now - updatedAt).secondsDouble * capacity / limit.per.secondsDouble
-            tokens = Swift.min(capacity, tokens + refill)
-            updatedAt = now
-        }
-        guard tokens >= 1 else { return false }
-        tokens -= 1
-        return true
-    }
-}

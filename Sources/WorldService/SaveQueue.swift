@@ -1,5 +1,4 @@
 import Logging
-import MMOContracts
 import Metrics
 import Synchronization
 
@@ -9,7 +8,7 @@ import Synchronization
 /// cancellation never aborts a write half-way.
 final class SaveQueue: Sendable {
     private struct State {
-        var pending: [UInt64: Mmo_CharacterState] = [:]
+        var pending: [UInt64: CharacterPosition] = [:]
         var lastFlush: Task<Bool, Never>?
     }
 
@@ -38,14 +37,7 @@ final class SaveQueue: Sendable {
     func enqueue(_ positions: [CharacterPosition]) {
         guard !positions.isEmpty else { return }
         state.withLock { s in
-            for p in positions {
-                var st = Mmo_CharacterState()
-                st.characterID = p.characterID
-                st.zoneID = p.zoneID
-                st.x = p.position.x
-                st.y = p.position.y
-                s.pending[p.characterID] = st
-            }
+            for p in positions { s.pending[p.characterID] = p }
         }
         signal.yield()
     }
@@ -72,7 +64,7 @@ final class SaveQueue: Sendable {
     }
 
     private func write() async -> Bool {
-        let batch = state.withLock { s -> [Mmo_CharacterState] in
+        let batch = state.withLock { s -> [CharacterPosition] in
             let batch = Array(s.pending.values)
             s.pending.removeAll(keepingCapacity: true)
             return batch

@@ -32,9 +32,9 @@ public struct WorldConfiguration: Sendable {
     public var maxCreditedMoveTime: Duration = .seconds(2)
 
     /// Say-chat reaches players within this distance of the speaker (the speaker included).
+    /// Flood control and the length limit are the gateway's (it answers its client with
+    /// CHAT_RATE_LIMITED / CHAT_TOO_LONG); the world has no chat limits of its own.
     public var chatRadius: Float = 50
-    /// Per-player flood control for say-chat. Lines over the limit are dropped and counted.
-    public var chatRateLimit: ChatRateLimit = ChatRateLimit(lines: 5, per: .seconds(10))
 
     /// How often positions that changed since their last save are written to the database.
     public var autosaveInterval: Duration = .seconds(60)
@@ -76,7 +76,6 @@ public struct WorldConfiguration: Sendable {
         try check(maxSpeed > 0 && speedTolerance > 0 && moveSlack >= 0, "movement limits must be positive")
         try check(maxCreditedMoveTime > .zero, "maxCreditedMoveTime must be positive")
         try check(chatRadius >= 0 && chatRadius.isFinite, "chatRadius must be >= 0")
-        try check(chatRateLimit.lines > 0 && chatRateLimit.per > .zero, "chatRateLimit must be positive")
         try check(autosaveInterval > .zero, "autosaveInterval must be positive")
         try check(maxStatesPerSave > 0 && finalSaveAttempts > 0, "save limits must be positive")
         try check(maxPlayersPerZone > 0, "maxPlayersPerZone must be positive")
@@ -85,28 +84,8 @@ public struct WorldConfiguration: Sendable {
     }
 }
 
-/// At most `lines` chat lines per `per`, refilled continuously (a token bucket).
-public struct ChatRateLimit: Sendable, Hashable {
-    public var lines: Int
-    public var per: Duration
-
-    public init(lines: Int, per: Duration) {
-        self.lines = lines
-        self.per = per
-    }
-}
-
 /// A configuration the world cannot run with.
 public struct WorldConfigurationError: Error, Sendable, CustomStringConvertible {
     public var reason: String
     public var description: String { "invalid world configuration: \(reason)" }
-}
-
-extension Duration {
-    /// Seconds as a Double, for rate arithmetic (Duration's own arithmetic is exact but slow).
-    @inlinable
-    var secondsDouble: Double {
-        let c = components
-        return Double(c.seconds) + Double(c.attoseconds) * 1e-18
-    }
 }

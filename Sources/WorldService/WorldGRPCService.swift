@@ -4,6 +4,9 @@ import MMOContracts
 /// The world's gRPC edge: each `Connect` stream is one gateway link. Inputs from the stream go
 /// into the runtime's queue; the runtime's per-tick batches for the link are written back until
 /// either side ends. When the stream ends, all of the gateway's players leave (and are saved).
+///
+/// All translation between wire messages and the world's own types happens here and in
+/// `WorldGRPCService+Contracts.swift`, in the stream's reader and writer tasks, off the tick.
 public struct WorldGRPCService: Mmo_WorldService.SimpleServiceProtocol {
     private let runtime: WorldRuntime
 
@@ -21,16 +24,20 @@ public struct WorldGRPCService: Mmo_WorldService.SimpleServiceProtocol {
         response: RPCWriter<Mmo_WorldBatch>,
         context: ServerContext
     ) async throws {
-        let link = try runtime.openLink(peer: context.remotePeer)
+        let link: GatewayLink
+        do { link = try runtime.openLink(peer: context.remotePeer) } catch { throw RPCError(error) }
         defer { runtime.closeLink(link, reason: .gatewayDisconnected) }
+        let tickRateHz = UInt32(runtime.configuration.tickRateHz)
 
         let end = try await withThrowingTaskGroup(of: StreamEnd.self) { group in
             group.addTask {
-                for try await batch in request { runtime.submit(batch, from: link) }
+                for try await batch in request {
+                    runtime.submit(batch.inputs.compactMap(GatewayInput.init), gatewayID: batch.gatewayID, from: link)
+                }
                 return .gatewayFinished
             }
             group.addTask {
-                for await batch in link.batches { try await response.write(batch) }
+                for await batch in link.batches { try await response.write(Mmo_WorldBatch(batch, tickRateHz: tickRateHz)) }
                 return .worldClosed
             }
             let first = try await group.next() ?? .gatewayFinished
@@ -38,14 +45,7 @@ public struct WorldGRPCService: Mmo_WorldService.SimpleServiceProtocol {
             return first
         }
 
-        guard end == .worldClosed else { return }
-        switch link.closeReason {
-        case .tooSlow?:
-            throw RPCError(code: .resourceExhausted, message: "gateway fell too far behind the world's ticks")
-        case .worldStopping?:
-            throw RPCError(code: .unavailable, message: "the world is shutting down")
-        case .gatewayDisconnected?, nil:
-            return
-        }
+        guard end == .worldClosed, let reason = link.closeReason, let error = RPCError(closing: reason) else { return }
+        throw error
     }
 }

@@ -41,7 +41,7 @@ struct WorldMetrics: Sendable {
         }
         add(movesTooFast, counters.movesTooFast, previous.movesTooFast)
         add(movesOutOfBounds, counters.movesOutOfBounds, previous.movesOutOfBounds)
-        add(chatDropped, counters.chatRateLimited + counters.chatInvalid, previous.chatRateLimited + previous.chatInvalid)
+        add(chatDropped, counters.chatInvalid, previous.chatInvalid)
         add(joinsRejected, counters.joinsRejected, previous.joinsRejected)
     }
 }

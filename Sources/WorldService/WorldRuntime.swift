@@ -1,6 +1,4 @@
-import Foundation
 import Logging
-import MMOContracts
 import MMOProtocol
 import Metrics
 import Synchronization
@@ -19,26 +17,27 @@ public final class WorldRuntime: Sendable {
     public let configuration: WorldConfiguration
 
     private let clock: any Clock<Duration>
-    private let logger: Logger
-    private let metrics: WorldMetrics
-    private let saves: SaveQueue
-    private let core: Mutex<Core>
-    private let registry = Mutex(Registry())
+    let logger: Logger
+    let metrics: WorldMetrics
+    let saves: SaveQueue
+    let core: Mutex<Core>
+    let registry = Mutex(Registry())
 
     /// What only the tick touches.
-    private struct Core: ~Copyable {
+    struct Core: ~Copyable {
         var simulation: WorldSimulation
-        var nextAutosave: Duration?
+        var autosave: AutosaveSchedule
         var lastCounters = SimulationCounters()
         /// Inputs dropped since the last overflow warning, and when it was logged.
         var droppedSinceWarning = 0
         var lastDropWarning: Duration?
-        var batches: [UInt32: Mmo_WorldBatch] = [:]
-        var drained: [[Mmo_GatewayInput]] = []
+        /// This tick's batch per gateway link, filled as outputs come; emptied after delivery.
+        var batches: [UInt32: TickBatch] = [:]
+        var drained: [[GatewayInput]] = []
         var finished = false
     }
 
-    private struct Registry {
+    struct Registry {
         var links: [UInt32: GatewayLink] = [:]
         var closed: [UInt32] = []
         var nextLinkID: UInt32 = 1
@@ -46,7 +45,7 @@ public final class WorldRuntime: Sendable {
         var saver: Task<Void, Never>?
     }
 
-    private enum Lifecycle {
+    enum Lifecycle {
         case idle, running, stopping, stopped
     }
 
@@ -72,17 +71,19 @@ public final class WorldRuntime: Sendable {
         self.saves = SaveQueue(
             store: store, chunkSize: configuration.maxStatesPerSave, logger: logger,
             saved: metrics.statesSaved, failures: metrics.saveFailures)
-        self.core = Mutex(Core(simulation: WorldSimulation(configuration: configuration)))
+        self.core = Mutex(
+            Core(
+                simulation: WorldSimulation(configuration: configuration),
+                autosave: AutosaveSchedule(interval: configuration.autosaveInterval)))
     }
 
     // MARK: gateway links
 
-    /// Registers a gateway stream. Throws `RPCError(.unavailable)` once the world is stopping.
-    public func openLink(peer: String) throws -> GatewayLink {
-        let link = try registry.withLock { r throws -> GatewayLink in
-            guard r.lifecycle == .idle || r.lifecycle == .running else {
-                throw RPCError(code: .unavailable, message: "the world is shutting down")
-            }
+    /// Registers a gateway stream. Throws `WorldRuntimeError.shuttingDown` once the world is
+    /// stopping.
+    public func openLink(peer: String) throws(WorldRuntimeError) -> GatewayLink {
+        let link = try registry.withLock { r throws(WorldRuntimeError) -> GatewayLink in
+            guard r.lifecycle == .idle || r.lifecycle == .running else { throw .shuttingDown }
             let link = GatewayLink(
                 id: r.nextLinkID, peer: peer, maxQueuedInputs: configuration.maxQueuedInputsPerGateway,
                 maxPendingBatches: configuration.maxPendingBatchesPerGateway)
@@ -111,149 +112,15 @@ public final class WorldRuntime: Sendable {
         }
     }
 
-    /// Queues a gateway batch's inputs for the next tick. Never blocks; inputs past the link's
-    /// limit are dropped and counted.
-    public func submit(_ batch: Mmo_GatewayBatch, from link: GatewayLink) {
-        if !batch.gatewayID.isEmpty { link.setGatewayID(batch.gatewayID) }
-        let dropped = link.enqueue(batch.inputs)
+    /// Queues a gateway's inputs for the next tick. Never blocks; inputs past the link's limit
+    /// are dropped and counted.
+    ///
+    /// - Parameter gatewayID: the gateway's name for itself, for logs; the first non-empty one
+    ///   a link sends is kept.
+    public func submit(_ inputs: [GatewayInput], gatewayID: String = "", from link: GatewayLink) {
+        if !gatewayID.isEmpty { link.setGatewayID(gatewayID) }
+        let dropped = link.enqueue(inputs)
         if dropped > 0 { metrics.inputsDropped.increment(by: dropped) }
-    }
-
-    // MARK: tick
-
-    /// Runs one tick at `now` (time since the world started): drains every link's inputs, steps
-    /// the simulation, hands each link its batch, and queues saves. `run()` calls it at
-    /// `tickRateHz`; tests call it directly.
-    public func tick(now: Duration) {
-        let started = ContinuousClock.now
-        let (links, closed) = registry.withLock { r -> ([UInt32: GatewayLink], [UInt32]) in
-            let closed = r.closed
-            r.closed.removeAll()
-            return (r.links, closed)
-        }
-        let tooSlow = core.withLock { core -> [GatewayLink] in
-            guard !core.finished else { return [] }
-            return runTick(&core, now: now, links: links, closed: closed)
-        }
-        for link in tooSlow {
-            logger.warning(
-                "gateway fell too far behind; disconnecting it",
-                metadata: ["link": "\(link.id)", "gateway": "\(link.gatewayID)"])
-            closeLink(link, reason: .tooSlow)
-        }
-        metrics.tickDuration.recordNanoseconds(started.duration(to: .now).nanoseconds)
-    }
-
-    private func runTick(
-        _ core: inout Core, now: Duration, links: [UInt32: GatewayLink], closed: [UInt32]
-    ) -> [GatewayLink] {
-        for id in closed { core.simulation.closeLink(id) }
-
-        var dropped = 0
-        for link in links.values {
-            let (refusedJoins, droppedHere) = link.drain(into: &core.drained)
-            dropped += droppedHere
-            for inputs in core.drained {
-                for input in inputs { submit(input, link: link.id, to: &core.simulation) }
-            }
-            core.drained.removeAll(keepingCapacity: true)
-            for session in refusedJoins {
-                var rejected = Mmo_JoinRejected()
-                rejected.resultCode = UInt32(ResultCode.busy.rawValue)
-                var output = Mmo_SessionOutput()
-                output.sessionID = session
-                output.kind = .rejected(rejected)
-                core.batches[link.id, default: Mmo_WorldBatch()].outputs.append(output)
-            }
-        }
-        if dropped > 0 {
-            // At most one warning per 10 s: an overloaded world must not also flood its log.
-            core.droppedSinceWarning += dropped
-            if core.lastDropWarning.map({ now - $0 >= .seconds(10) }) ?? true {
-                logger.warning(
-                    "gateway input queues overflowed; inputs dropped",
-                    metadata: ["dropped": "\(core.droppedSinceWarning)"])
-                core.droppedSinceWarning = 0
-                core.lastDropWarning = now
-            }
-        }
-
-        core.simulation.step(now: now)
-
-        var bytes = 0
-        for output in core.simulation.outputs {
-            var out = Mmo_SessionOutput()
-            out.sessionID = output.key.session
-            switch output.outcome {
-            case .joined(let entityID, let zoneID, let position):
-                var joined = Mmo_JoinAccepted()
-                joined.entityID = entityID
-                joined.zoneID = zoneID
-                joined.x = position.x
-                joined.y = position.y
-                joined.tickRateHz = UInt32(configuration.tickRateHz)
-                out.kind = .joined(joined)
-            case .rejected(let code):
-                var rejected = Mmo_JoinRejected()
-                rejected.resultCode = UInt32(code.rawValue)
-                out.kind = .rejected(rejected)
-            case .update(let buffer):
-                bytes += buffer.readableBytes
-                out.kind = .update(buffer.withUnsafeReadableBytes { Data($0) })
-            case .left(let code):
-                var left = Mmo_LeftWorld()
-                left.resultCode = UInt32(code.rawValue)
-                out.kind = .left(left)
-            }
-            core.batches[output.key.link, default: Mmo_WorldBatch()].outputs.append(out)
-        }
-
-        var tooSlow: [GatewayLink] = []
-        for (id, var batch) in core.batches {
-            // Sessions of links closed since the snapshot: nobody to deliver to.
-            guard let link = links[id] else { continue }
-            batch.tick = core.simulation.tick
-            if !link.deliver(batch), link.closeReason == nil { tooSlow.append(link) }
-        }
-        core.batches.removeAll(keepingCapacity: true)
-
-        saves.enqueue(core.simulation.departed)
-        if let due = core.nextAutosave {
-            if now >= due {
-                saves.enqueue(core.simulation.takeChangedPositions())
-                core.nextAutosave = now + configuration.autosaveInterval
-            }
-        } else {
-            core.nextAutosave = now + configuration.autosaveInterval
-        }
-
-        metrics.players.record(core.simulation.playerCount)
-        if bytes > 0 { metrics.bytesOut.increment(by: bytes) }
-        if core.simulation.counters != core.lastCounters {
-            metrics.record(core.simulation.counters, since: core.lastCounters)
-            core.lastCounters = core.simulation.counters
-        }
-        return tooSlow
-    }
-
-    private func submit(_ input: Mmo_GatewayInput, link: UInt32, to sim: inout WorldSimulation) {
-        let key = SessionKey(link: link, session: input.sessionID)
-        switch input.kind {
-        case .move(let move)?:
-            sim.submit(.move(seq: move.seq, to: Position(x: move.x, y: move.y)), from: key)
-        case .say(let say)?:
-            sim.submit(.say(say.text), from: key)
-        case .join(let join)?:
-            let profile = PlayerProfile(
-                characterID: join.characterID, accountID: join.accountID, name: join.name,
-                classID: UInt8(clamping: join.classID), appearance: join.appearance,
-                level: UInt16(clamping: join.level))
-            sim.submit(.join(profile, zoneID: join.zoneID, position: Position(x: join.x, y: join.y)), from: key)
-        case .leave?:
-            sim.submit(.leave, from: key)
-        case nil:
-            break
-        }
     }
 
     // MARK: lifecycle
@@ -263,10 +130,10 @@ public final class WorldRuntime: Sendable {
     /// gateway stream and saves every position before returning. The final save runs in an
     /// unstructured task, so it completes even when this task is being cancelled.
     ///
-    /// Throws `RPCError(.failedPrecondition)` if called twice. If `stop()` came first, it only
-    /// runs the shutdown (and returns).
-    public func run() async throws {
-        let stoppedBeforeStart = try registry.withLock { r throws -> Bool in
+    /// Throws `WorldRuntimeError.alreadyRunning` if called twice. If `stop()` came first, it
+    /// only runs the shutdown (and returns).
+    public func run() async throws(WorldRuntimeError) {
+        let stoppedBeforeStart = try registry.withLock { r throws(WorldRuntimeError) -> Bool in
             switch r.lifecycle {
             case .idle:
                 r.lifecycle = .running
@@ -276,7 +143,7 @@ public final class WorldRuntime: Sendable {
                 // stop() came first (a shutdown racing startup): nothing ran, so just finish.
                 return true
             case .running, .stopping, .stopped:
-                throw RPCError(code: .failedPrecondition, message: "the world runtime runs only once")
+                throw .alreadyRunning
             }
         }
         if stoppedBeforeStart {
@@ -384,18 +251,4 @@ public final class WorldRuntime: Sendable {
 
     /// Positions queued but not yet saved.
     public var pendingSaveCount: Int { saves.pendingCount }
-
-    /// Reads the simulation under the tick lock, for tests and diagnostics.
-    public func withSimulation<R: Sendable>(_ body: (borrowing WorldSimulation) -> R) -> R {
-        core.withLock { body($0.simulation) }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, saturating.
-    var nanoseconds: Int64 {
-        let c = components
-        let (s, overflow) = c.seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : s &+ c.attoseconds / 1_000_000_000
-    }
 }

@@ -8,18 +8,21 @@ import NIOCore
 /// One step, in order:
 /// 1. gateway links that closed: their players leave silently (no one is left to tell);
 /// 2. queued commands in arrival order: joins, moves (validated; refused ones get a correction),
-///    chat (rate-limited, delivered in phase 5), leaves;
+///    chat (checked, delivered in phase 5), leaves;
 /// 3. a pending `evictAll` (shutdown);
 /// 4. interest: every player that joined or moved reconciles its view pairs (appear, move,
-///    disappear) - several moves of one player in a tick reach observers as one `move`;
-/// 5. chat delivery to everyone within `chatRadius` of the speaker, speaker included;
-/// 6. output: one WORLD_UPDATE body per player that has events (more only past a frame's size).
+///    disappear) - several moves of one player in a tick reach observers as one `move`
+///    (`WorldSimulation+Interest.swift`);
+/// 5. chat delivery to everyone within `chatRadius` of the speaker, speaker included
+///    (`WorldSimulation+Chat.swift`);
+/// 6. output: one WORLD_UPDATE body per player that has events (more only past a frame's size)
+///    (`WorldSimulation+Output.swift`).
 ///
 /// Visibility is symmetric (everyone has the same radius), so it is stored as pairs: if A sees B
 /// then B sees A, and each pair is made and dropped in one place.
 ///
-/// Performance notes: players are stored column-wise by slot (positions, views and updates in
-/// separate arrays) and the whole simulation is a struct, so the hot loops run without
+/// Performance notes: players are stored column-wise by slot (records, positions, views and
+/// updates in separate arrays) and the whole simulation is a struct, so the hot loops run without
 /// class-property exclusivity checks or reference counting per pair. Events are encoded straight
 /// into one update per player per tick, never stored as values; a broadcast event (a move, a
 /// chat line) is encoded once and its bytes copied to each recipient (see `UpdateEncoder`).
@@ -29,11 +32,11 @@ public struct WorldSimulation {
     public private(set) var tick: UInt64 = 0
     /// What the last step produced, in a stable order: joins, rejections and leaves as inputs
     /// were processed, then updates. Replaced by the next step.
-    public private(set) var outputs: [SessionOutput] = []
+    public internal(set) var outputs: [SessionOutput] = []
     /// Positions of players who left during the last step, to be saved.
-    public private(set) var departed: [CharacterPosition] = []
+    public internal(set) var departed: [CharacterPosition] = []
     /// Totals since creation.
-    public private(set) var counters = SimulationCounters()
+    public internal(set) var counters = SimulationCounters()
 
     let rules: MovementRules
     let enterRadiusSquared: Float
@@ -43,10 +46,16 @@ public struct WorldSimulation {
     var zones: [ZoneState]
     let zoneIndexByID: [UInt32: Int]
 
-    // Players, column-wise by slot. A slot's `info` is nil when the slot is free. Slots are the
-    // grid's entity numbers; a freed slot is reused only after the step that freed it, so no
-    // slot list built during a step can see a slot change owner.
-    var info: [PlayerInfo?] = []
+    // Players, column-wise by slot. Slots are the grid's entity numbers. A slot is `occupied`
+    // while a player holds it; a freed slot keeps its last player's record until it is reused,
+    // so a record can always be read without unwrapping. Every slot reached through `sessions`,
+    // `characters`, a view, a grid cell or `chats` is occupied (a player's removal takes it out
+    // of all of them), so only loops over every slot or over this step's `entered`/`moved`/
+    // `dirty` lists (which may hold players removed later in the step) check `occupied`. A freed
+    // slot is reused only after the step that freed it, so no list built during a step can see
+    // a slot change owner.
+    var players: [PlayerInfo] = []
+    var occupied: [Bool] = []
     var positions: [Position] = []
     /// Visible players: slot -> the tick the pair was made.
     var views: [[Int32: UInt64]] = []
@@ -119,27 +128,23 @@ public struct WorldSimulation {
 
     /// A read-only view of one player, for tests and diagnostics.
     public func player(_ key: SessionKey) -> PlayerSnapshot? {
-        guard let slot = sessions[key], let p = info[Int(slot)] else { return nil }
+        guard let slot = sessions[key] else { return nil }
+        let s = Int(slot)
+        let p = players[s]
         return PlayerSnapshot(
             entityID: p.entityID, characterID: p.characterID, zoneID: zones[p.zoneIndex].zone.id,
-            position: positions[Int(slot)],
-            visibleEntityIDs: Set(views[Int(slot)].keys.map { info[Int($0)]!.entityID }))
+            position: positions[s], visibleEntityIDs: Set(views[s].keys.map { players[Int($0)].entityID }))
     }
 
     /// Positions changed since the last call (or since the player joined), for autosave.
     /// Clears the "changed" marks.
     public mutating func takeChangedPositions() -> [CharacterPosition] {
         var result: [CharacterPosition] = []
-        for slot in info.indices where info[slot]?.positionChanged == true {
-            info[slot]!.positionChanged = false
-            result.append(characterPosition(of: Int32(slot)))
+        for s in players.indices where occupied[s] && players[s].positionChanged {
+            players[s].positionChanged = false
+            result.append(characterPosition(of: Int32(s)))
         }
         return result
-    }
-
-    /// Every player's position, for a save that must include everyone.
-    public func allPositions() -> [CharacterPosition] {
-        info.indices.compactMap { info[$0] == nil ? nil : characterPosition(of: Int32($0)) }
     }
 
     // MARK: step
@@ -173,19 +178,20 @@ public struct WorldSimulation {
 
         if let reason = evictAllReason {
             evictAllReason = nil
-            for slot in info.indices where info[slot] != nil { remove(Int32(slot), telling: reason) }
+            for s in occupied.indices where occupied[s] { remove(Int32(s), telling: reason) }
         }
 
         for index in entered.indices {
             let slot = entered[index]
-            if info[Int(slot)] != nil { updateInterest(of: slot) }
+            if occupied[Int(slot)] { updateInterest(of: slot) }
         }
         for index in moved.indices {
             let slot = moved[index]
-            guard info[Int(slot)] != nil else { continue }
+            let s = Int(slot)
+            guard occupied[s] else { continue }
             updateInterest(of: slot)
-            info[Int(slot)]!.anchor = positions[Int(slot)]
-            info[Int(slot)]!.anchorTime = now
+            players[s].anchor = positions[s]
+            players[s].anchorTime = now
         }
         for index in chats.indices { deliver(chats[index]) }
         collectUpdates()
@@ -201,51 +207,37 @@ public struct WorldSimulation {
             counters.inputsForUnknownSessions += 1
             return
         }
-        let s = Int(slot)
         switch command {
         case .join:
             break
-
         case .move(let seq, let target):
-            let p = info[s]!
-            let current = positions[s]
-            switch rules.judge(
-                from: p.anchor, at: p.anchorTime, to: target, now: now, within: zones[p.zoneIndex].zone.bounds)
-            {
-            case .accepted:
-                positions[s] = target
-                info[s]!.positionChanged = true
-                zones[p.zoneIndex].grid.move(slot, to: target)
-                if p.movedTick != tick {
-                    info[s]!.movedTick = tick
-                    moved.append(slot)
-                }
-            case .outOfBounds:
-                counters.movesOutOfBounds += 1
-                push(.correction(seq: seq, x: current.x, y: current.y, reason: .moveOutOfBounds), to: slot)
-            case .tooFast:
-                counters.movesTooFast += 1
-                push(.correction(seq: seq, x: current.x, y: current.y, reason: .moveTooFast), to: slot)
-            }
-
+            move(slot, seq: seq, to: target, now: now)
         case .say(let text):
-            // The gateway enforces the protocol's limit; checked again because one oversize line
-            // would make every recipient's client reject its whole update.
-            guard !text.isEmpty, text.utf8.count <= ProtocolLimits.maxChatBytes else {
-                counters.chatInvalid += 1
-                return
-            }
-            guard info[s]!.chat.take(limit: configuration.chatRateLimit, now: now) else {
-                counters.chatRateLimited += 1
-                return
-            }
-            let p = info[s]!
-            chats.append(
-                PendingChat(
-                    zoneIndex: p.zoneIndex, position: positions[s], entityID: p.entityID, name: p.look.name, text: text))
-
+            say(text, from: slot)
         case .leave:
             remove(slot, telling: .ok)
+        }
+    }
+
+    mutating func move(_ slot: Int32, seq: UInt32, to target: Position, now: Duration) {
+        let s = Int(slot)
+        let p = players[s]
+        let current = positions[s]
+        switch rules.judge(from: p.anchor, at: p.anchorTime, to: target, now: now, within: zones[p.zoneIndex].zone.bounds) {
+        case .accepted:
+            positions[s] = target
+            players[s].positionChanged = true
+            zones[p.zoneIndex].grid.move(slot, to: target)
+            if p.movedTick != tick {
+                players[s].movedTick = tick
+                moved.append(slot)
+            }
+        case .outOfBounds:
+            counters.movesOutOfBounds += 1
+            push(.correction(seq: seq, x: current.x, y: current.y, reason: .moveOutOfBounds), to: slot)
+        case .tooFast:
+            counters.movesTooFast += 1
+            push(.correction(seq: seq, x: current.x, y: current.y, reason: .moveTooFast), to: slot)
         }
     }
 
@@ -265,33 +257,39 @@ public struct WorldSimulation {
         // The newest session wins: the old one is told and removed first. Its live position is
         // newer than the saved one this join carries.
         if let old = characters[profile.characterID] {
-            if info[Int(old)]!.zoneIndex == zoneIndex { start = positions[Int(old)] }
+            if players[Int(old)].zoneIndex == zoneIndex { start = positions[Int(old)] }
             remove(old, telling: .loggedInElsewhere)
         }
         guard zones[zoneIndex].playerCount < configuration.maxPlayersPerZone else { return reject(key, .worldFull) }
 
-        let slot: Int32
-        if let free = freeSlots.popLast() {
-            slot = free
-        } else {
-            slot = Int32(info.count)
-            info.append(nil)
-            positions.append(start)
-            views.append([:])
-            updates.append(nil)
-        }
+        // Every entry is a new entity, even for a character seen before: clients drop what they
+        // knew about the old entity id when it disappears.
         let entityID = nextEntityID
         nextEntityID += 1
         let look = WorldEvent.EntityAppearance(
             entityId: entityID,
             name: profile.name.truncatedUTF8(maxBytes: ProtocolLimits.maxCharacterNameBytes),
             classId: profile.classID, appearance: profile.appearance, level: profile.level, x: 0, y: 0)
-        info[Int(slot)] = PlayerInfo(
+        let record = PlayerInfo(
             key: key, entityID: entityID, characterID: profile.characterID, zoneIndex: zoneIndex, look: look,
-            anchor: start, anchorTime: now, chat: ChatBucket(limit: configuration.chatRateLimit, now: now),
+            anchor: start, anchorTime: now,
             // A substituted position must reach the database even if the player never moves.
             positionChanged: start != position || zoneID == 0)
-        positions[Int(slot)] = start
+
+        let slot: Int32
+        if let free = freeSlots.popLast() {
+            slot = free
+            players[Int(slot)] = record
+            occupied[Int(slot)] = true
+            positions[Int(slot)] = start
+        } else {
+            slot = Int32(players.count)
+            players.append(record)
+            occupied.append(true)
+            positions.append(start)
+            views.append([:])
+            updates.append(nil)
+        }
         sessions[key] = slot
         characters[profile.characterID] = slot
         zones[zoneIndex].grid.insert(slot, at: start)
@@ -309,14 +307,15 @@ public struct WorldSimulation {
     }
 
     mutating func removePlayers(ofLink link: UInt32) {
-        for slot in info.indices where info[slot]?.key.link == link { remove(Int32(slot), telling: nil) }
+        for s in players.indices where occupied[s] && players[s].key.link == link { remove(Int32(s), telling: nil) }
     }
 
     /// Takes a player out of the world: observers see it disappear, its position is queued for
-    /// saving, and its session is told `reason` (nil: nobody to tell).
+    /// saving, and its session is told `reason` (nil: nobody to tell). A no-op for a free slot.
     mutating func remove(_ slot: Int32, telling reason: ResultCode?) {
         let s = Int(slot)
-        guard let p = info[s] else { return }
+        guard occupied[s] else { return }
+        let p = players[s]
         var view: [Int32: UInt64] = [:]
         swap(&view, &views[s])
         for other in view.keys {
@@ -328,186 +327,16 @@ public struct WorldSimulation {
         zones[p.zoneIndex].playerCount -= 1
         sessions.removeValue(forKey: p.key)
         if characters[p.characterID] == slot { characters.removeValue(forKey: p.characterID) }
-        info[s] = nil
+        occupied[s] = false
         updates[s] = nil  // events for a player who is gone are never sent
         spilled.removeValue(forKey: slot)
         releasedSlots.append(slot)
         if let reason { outputs.append(SessionOutput(key: p.key, outcome: .left(reason))) }
     }
 
-    // MARK: interest
-
-    /// Reconciles a player's view pairs with its current position: pairs beyond the leave radius
-    /// are dropped, the rest learn the new position, and entities inside the enter radius that
-    /// are not seen yet appear (both ways), within `maxVisibleEntities` on both sides.
-    mutating func updateInterest(of slot: Int32) {
-        let s = Int(slot)
-        let center = positions[s]
-        let entityID = info[s]!.entityID
-        let cap = configuration.maxVisibleEntities
-
-        scratch.removeAll(keepingCapacity: true)
-        if !views[s].isEmpty {
-            let view = views[s]  // a shared copy: this player's own view is not changed in the loop
-            let move = encodeOnce(.move(entityId: entityID, x: center.x, y: center.y))
-            for (other, since) in view {
-                if positions[Int(other)].distanceSquared(to: center) > leaveRadiusSquared {
-                    scratch.append(other)
-                } else if since != tick {
-                    // A pair made this tick already carried the latest position in its appear.
-                    push(encoded: move, to: other)
-                }
-            }
-        }
-        for index in scratch.indices {
-            let other = scratch[index]
-            views[s].removeValue(forKey: other)
-            views[Int(other)].removeValue(forKey: slot)
-            push(.disappear(entityId: info[Int(other)]!.entityID), to: slot)
-            push(.disappear(entityId: entityID), to: other)
-        }
-
-        guard views[s].count < cap else { return }
-        let grid = zones[info[s]!.zoneIndex].grid
-        grid.forEachCandidate(near: center, radius: configuration.interestRadius) { other in
-            guard other != slot,
-                positions[Int(other)].distanceSquared(to: center) <= enterRadiusSquared,
-                views[s].count < cap, views[Int(other)].count < cap,
-                views[s][other] == nil
-            else { return }
-            views[s][other] = tick
-            views[Int(other)][slot] = tick
-            push(.appear(appearance(of: other)), to: slot)
-            push(.appear(appearance(of: slot)), to: other)
-        }
-    }
-
-    // MARK: chat
-
-    mutating func deliver(_ chat: PendingChat) {
-        let line = encodeOnce(.chat(entityId: chat.entityID, name: chat.name, text: chat.text))
-        let grid = zones[chat.zoneIndex].grid
-        grid.forEachCandidate(near: chat.position, radius: configuration.chatRadius) { other in
-            if positions[Int(other)].distanceSquared(to: chat.position) <= chatRadiusSquared {
-                push(encoded: line, to: other)
-            }
-        }
-    }
-
-    // MARK: output
-
-    /// Encodes `event` into the player's update for this tick.
-    @inline(__always)
-    mutating func push(_ event: WorldEvent, to slot: Int32) {
-        let s = Int(slot)
-        startUpdateIfNeeded(s)
-        if !updates[s]!.append(event) {
-            spill(s)
-            _ = updates[s]!.append(event)
-        }
-    }
-
-    /// Copies an event encoded by `encodeOnce` into the player's update for this tick.
-    @inline(__always)
-    mutating func push(encoded event: ByteBuffer, to slot: Int32) {
-        let s = Int(slot)
-        startUpdateIfNeeded(s)
-        if !updates[s]!.append(encoded: event) {
-            spill(s)
-            _ = updates[s]!.append(encoded: event)
-        }
-    }
-
-    /// A player's first event of the tick starts its update and registers it for output.
-    @inline(__always)
-    mutating func startUpdateIfNeeded(_ s: Int) {
-        guard updates[s] == nil else { return }
-        // Sized for a move from everyone in view, so a typical update never reallocates.
-        updates[s] = UpdateEncoder(
-            tick: tick, capacity: 32 + 24 * views[s].count, maxBodyBytes: configuration.maxUpdateBodyBytes,
-            allocator: allocator)
-        dirty.append(Int32(s))
-    }
-
-    /// The update is full (65535 events or `maxUpdateBodyBytes`): set it aside and start another.
-    mutating func spill(_ s: Int) {
-        spilled[Int32(s), default: []].append(updates[s]!.finish())
-        updates[s] = UpdateEncoder(
-            tick: tick, capacity: 1024, maxBodyBytes: configuration.maxUpdateBodyBytes, allocator: allocator)
-    }
-
-    /// Encodes a broadcast event once; the result is shared by all its recipients.
-    mutating func encodeOnce(_ event: WorldEvent) -> ByteBuffer {
-        eventBytes.clear()
-        event.encode(into: &eventBytes)
-        return eventBytes
-    }
-
-    /// Moves every player's finished update into `outputs`.
-    mutating func collectUpdates() {
-        for index in dirty.indices {
-            let slot = dirty[index]
-            let s = Int(slot)
-            guard var update = updates[s], let key = info[s]?.key else { continue }
-            updates[s] = nil  // leaves `update` the buffer's only owner: finish() patches in place
-            if let earlier = spilled.removeValue(forKey: slot) {
-                for body in earlier { outputs.append(SessionOutput(key: key, outcome: .update(body))) }
-            }
-            outputs.append(SessionOutput(key: key, outcome: .update(update.finish())))
-        }
-    }
-
-    /// The `appear` payload of a player at its current position.
-    func appearance(of slot: Int32) -> WorldEvent.EntityAppearance {
-        var a = info[Int(slot)]!.look
-        let p = positions[Int(slot)]
-        a.x = p.x
-        a.y = p.y
-        return a
-    }
-
+    /// Where the player in `slot` stands, as saved.
     func characterPosition(of slot: Int32) -> CharacterPosition {
-        let p = info[Int(slot)]!
+        let p = players[Int(slot)]
         return CharacterPosition(characterID: p.characterID, zoneID: zones[p.zoneIndex].zone.id, position: positions[Int(slot)])
     }
-}
-
-/// A read-only view of one player.
-public struct PlayerSnapshot: Sendable, Equatable {
-    public var entityID: UInt64
-    public var characterID: UInt64
-    public var zoneID: UInt32
-    public var position: Position
-    /// Entities this player currently sees (itself excluded).
-    public var visibleEntityIDs: Set<UInt64>
-}
-
-struct ZoneState {
-    let zone: Zone
-    var grid: InterestGrid
-    var playerCount = 0
-}
-
-struct PendingChat {
-    var zoneIndex: Int
-    var position: Position
-    var entityID: UInt64
-    var name: String
-    var text: String
-}
-
-/// The per-player data the hot loops do not need.
-struct PlayerInfo {
-    let key: SessionKey
-    let entityID: UInt64
-    let characterID: UInt64
-    let zoneIndex: Int
-    /// Name, class and looks, as sent in `appear` (x/y are filled in when sent).
-    let look: WorldEvent.EntityAppearance
-    /// Last position accepted in an earlier tick, and when: moves are judged against it.
-    var anchor: Position
-    var anchorTime: Duration
-    var chat: ChatBucket
-    var movedTick: UInt64 = 0
-    var positionChanged: Bool
 }

@@ -4,7 +4,8 @@ import Logging
 import MMOLauncher
 
 /// `launcher`: the player-side launcher. `launcher URL` (what the desktop runs for a
-/// `mmo://` link) is `launcher play URL`.
+/// `mmo://` link) is `launcher play URL`. The logic lives in MMOLauncher; this executable
+/// parses flags, calls it, and turns errors into the documented exit codes.
 @main
 struct LauncherCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,57 +54,28 @@ struct CommonOptions: ParsableArguments {
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
-    /// The folder of the running executable, links resolved.
+    var currentDirectory: String { FileManager.default.currentDirectoryPath }
+
+    /// The running executable, links resolved.
+    var launcherPath: String? { Bundle.main.executableURL?.resolvingSymlinksInPath().path }
+
     var launcherDirectory: String? {
         Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent().path
     }
 
-    var launcherPath: String? {
-        Bundle.main.executableURL?.resolvingSymlinksInPath().path
+    var options: LauncherOptions {
+        LauncherOptions(
+            configPath: config, scheme: scheme, installDirectory: installDirectory, manifestURL: manifestURL, verify: verify,
+            allowInsecureHTTP: allowInsecureHTTP, parallel: parallel, retries: retries)
     }
 
-    /// The explicit `--config` file as an absolute path.
-    var absoluteConfigPath: String? {
-        config.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
-    }
-
-    /// File (explicit, or next to the executable if present) with the options applied over it.
-    func loadConfiguration() throws(ConfigurationError) -> LauncherConfiguration {
-        var file = LauncherConfiguration()
-        if let path = absoluteConfigPath {
-            file = try LauncherConfiguration.load(path: path, required: true, home: environment["HOME"])
-        } else if let directory = launcherDirectory {
-            file = try LauncherConfiguration.load(
-                path: directory + "/" + LauncherConfiguration.fileName, required: false, home: environment["HOME"])
-        }
-        var options = LauncherConfiguration()
-        options.scheme = scheme
-        options.installDirectory = installDirectory.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
-        options.manifestURL = manifestURL
-        if let verify {
-            guard let mode = PatchPlanner.Verification(rawValue: verify) else {
-                throw ConfigurationError("--verify must be cached or full")
-            }
-            options.verify = mode
-        }
-        if allowInsecureHTTP { options.allowInsecureHTTP = true }
-        if let parallel {
-            guard (1...16).contains(parallel) else { throw ConfigurationError("--parallel must be from 1 to 16") }
-            options.parallelDownloads = parallel
-        }
-        if let retries {
-            guard (0...10).contains(retries) else { throw ConfigurationError("--retries must be from 0 to 10") }
-            options.retries = retries
-        }
-        let merged = file.overridden(by: options)
-        try merged.validate()
-        return merged
+    func loadConfiguration() throws(LauncherConfigurationError) -> LauncherConfiguration {
+        try options.configuration(launcherDirectory: launcherDirectory, currentDirectory: currentDirectory, environment: environment)
     }
 
     func makeLogger() -> Logger {
-        let level: Logger.Level = verbose ? .debug : (quiet ? .error : .notice)
         var logger = Logger(label: "launcher") { label in StreamLogHandler.standardError(label: label) }
-        logger.logLevel = level
+        logger.logLevel = verbose ? .debug : (quiet ? .error : .notice)
         return logger
     }
 
@@ -112,9 +84,8 @@ struct CommonOptions: ParsableArguments {
 
 /// Prints the error (never the token: no error type here carries it) and exits with its code.
 func fail(_ error: any Error) -> ExitCode {
-    let code = LauncherExitCode.forError(error)
     FileHandle.standardError.write(Data("launcher: error: \(error)\n".utf8))
-    return ExitCode(code.rawValue)
+    return ExitCode(LauncherExitCode.forError(error).rawValue)
 }
 
 struct Play: AsyncParsableCommand {
@@ -149,52 +120,27 @@ struct Play: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        let configuration: LauncherConfiguration
-        let request: LaunchRequest
+        let settings: PlaySettings
         do {
-            var loaded = try common.loadConfiguration()
-            if let client { loaded.clientCommand = [client] + clientArguments }
-            if let wait { loaded.wait = wait }
-            configuration = loaded
-            request = try parseRequest(scheme: configuration.scheme ?? LauncherConfiguration.defaultScheme)
+            let configuration = try common.loadConfiguration()
+                .overridden(by: LauncherConfiguration(clientCommand: client.map { [$0] + clientArguments }, wait: wait))
+            let (request, secrets) = try LaunchRequest.fromCommandLine(
+                url: url, server: server, token: token, scheme: configuration.scheme ?? LauncherConfiguration.defaultScheme,
+                environment: common.environment)
+            ArgumentScrubber.scrub(secrets)
+            settings = PlaySettings(
+                request: request, configuration: configuration, patch: !noPatch, launcherDirectory: common.launcherDirectory,
+                environment: common.environment)
         } catch {
             throw fail(error)
         }
+        let code: Int32
         do {
-            let code = try await Launcher.play(
-                PlaySettings(
-                    request: request, configuration: configuration, patch: !noPatch,
-                    launcherDirectory: common.launcherDirectory, environment: common.environment),
-                output: common.output, logger: common.makeLogger())
-            if code != 0 { throw ExitCode(code) }
-        } catch let exit as ExitCode {
-            throw exit
+            code = try await Launcher.play(settings, output: common.output, logger: common.makeLogger())
         } catch {
             throw fail(error)
         }
-    }
-
-    /// The request from the URL or the options, never a mix of both; then hides the token in
-    /// this process's command line.
-    private func parseRequest(scheme: String) throws -> LaunchRequest {
-        let request: LaunchRequest
-        var secrets: [String] = []
-        if let url {
-            guard server == nil, token == nil else { throw LaunchRequestError.conflictingSources }
-            request = try LaunchURLParser(scheme: scheme).parse(url)
-            if let range = url.range(of: "token=") {
-                secrets.append(String(url[range.upperBound...].prefix(while: { $0 != "&" })))
-            }
-        } else {
-            guard let server, let token = token ?? common.environment[ClientLauncher.tokenVariable] else {
-                throw LaunchRequestError.noLaunchRequest
-            }
-            request = try LaunchRequest(server: server, token: token)
-            secrets.append(token)
-        }
-        secrets.append(request.credential.value)
-        ArgumentScrubber.scrub(secrets)
-        return request
+        if code != 0 { throw ExitCode(code) }
     }
 }
 
@@ -205,34 +151,10 @@ struct Update: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let configuration = try common.loadConfiguration()
-            guard let manifestURL = configuration.manifestURL else {
-                throw ConfigurationError("no manifest URL: set manifestURL or --manifest-url")
-            }
-            let scheme = configuration.scheme ?? LauncherConfiguration.defaultScheme
-            guard
-                let path = configuration.installDirectory
-                    ?? LauncherConfiguration.defaultInstallDirectory(scheme: scheme, environment: common.environment)
-            else { throw ConfigurationError("no install directory: set installDirectory or --install-dir") }
-            let layout = try InstallLayout(creating: path)
-            let client = Patcher.makeHTTPClient()
-            let result: Result<PatchReport, any Error>
-            do {
-                let options = PatchOptions(
-                    manifestURL: manifestURL, verification: configuration.verify ?? .cached,
-                    parallelDownloads: configuration.parallelDownloads ?? 4, retries: configuration.retries ?? 3,
-                    allowInsecureHTTP: configuration.allowInsecureHTTP ?? false)
-                result = .success(
-                    try await Patcher(layout: layout, options: options, client: client, output: common.output, logger: common.makeLogger())
-                        .update())
-            } catch {
-                result = .failure(error)
-            }
-            try? await client.shutdown()
-            let report = try result.get()
-            if !common.quiet {
-                print("\(report.version): \(report.updatedFiles.count) file(s) updated, \(report.removedFiles.count) removed, \(report.downloadedBytes) bytes downloaded")
-            }
+            let report = try await Launcher.update(
+                configuration: try common.loadConfiguration(), environment: common.environment, output: common.output,
+                logger: common.makeLogger())
+            if !common.quiet { print(report.summary) }
         } catch {
             throw fail(error)
         }
@@ -250,11 +172,9 @@ struct Register: ParsableCommand {
 
     func run() throws {
         do {
-            let registration = try makeRegistration(common, runTools: !noDesktopDatabase)
+            let registration = try common.registration(runTools: !noDesktopDatabase)
             try registration.register()
-            if !common.quiet {
-                print("registered \(registration.scheme):// -> \(registration.desktopFilePath)")
-            }
+            if !common.quiet { print("registered \(registration.scheme):// -> \(registration.desktopFilePath)") }
         } catch {
             throw fail(error)
         }
@@ -271,7 +191,7 @@ struct Unregister: ParsableCommand {
 
     func run() throws {
         do {
-            let registration = try makeRegistration(common, runTools: !noDesktopDatabase)
+            let registration = try common.registration(runTools: !noDesktopDatabase)
             try registration.unregister()
             if !common.quiet { print("unregistered \(registration.scheme)://") }
         } catch {
@@ -280,14 +200,13 @@ struct Unregister: ParsableCommand {
     }
 }
 
-private func makeRegistration(_ common: CommonOptions, runTools: Bool) throws -> SchemeRegistration {
-    let configuration = try common.loadConfiguration()
-    guard let launcherPath = common.launcherPath else { throw RegistrationError.io("cannot find the launcher's own path") }
-    // A desktop starts the launcher with no options: an explicit --config must be in Exec.
-    let extra = common.absoluteConfigPath.map { ["--config", $0] } ?? []
-    return try SchemeRegistration(
-        scheme: configuration.scheme ?? LauncherConfiguration.defaultScheme, launcherPath: launcherPath, extraArguments: extra,
-        environment: common.environment, runDesktopTools: runTools)
+extension CommonOptions {
+    fileprivate func registration(runTools: Bool) throws -> SchemeRegistration {
+        try Launcher.registration(
+            configuration: try loadConfiguration(), launcherPath: launcherPath,
+            configPath: options.absoluteConfigPath(currentDirectory: currentDirectory), environment: environment,
+            runDesktopTools: runTools)
+    }
 }
 
 struct MakeManifest: ParsableCommand {
@@ -309,20 +228,12 @@ struct MakeManifest: ParsableCommand {
     func run() throws {
         do {
             let outputPath = output.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
-            let manifest = try ManifestBuilder.build(
-                directory: directory, version: version, baseURL: baseURL, excluding: Set([outputPath, outputPath.map { $0 + ".tmp" }].compactMap { $0 }))
-            let data = try manifest.encoded()
+            let (manifest, data) = try ManifestBuilder.make(directory: directory, version: version, baseURL: baseURL, outputPath: outputPath)
             if let outputPath {
-                try FileManager.default.createDirectory(
-                    atPath: (outputPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try data.write(to: URL(fileURLWithPath: outputPath), options: .atomic)
-                FileHandle.standardError.write(
-                    Data("wrote \(outputPath): version \(manifest.version), \(manifest.files.count) files, \(manifest.totalSize) bytes\n".utf8))
+                FileHandle.standardError.write(Data((ManifestBuilder.writtenLine(manifest, path: outputPath) + "\n").utf8))
             } else {
                 FileHandle.standardOutput.write(data)
             }
-        } catch let error as ManifestBuilder.BuildError {
-            throw fail(error)
         } catch {
             throw fail(error)
         }

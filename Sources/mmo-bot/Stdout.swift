@@ -6,9 +6,9 @@
 @preconcurrency import Darwin
 #endif
 
-extension Report {
+enum Stdout {
     /// Makes stdout line-buffered so progress lines appear as they happen, even through a pipe.
-    static func lineBufferStdout() {
+    static func lineBuffer() {
         setvbuf(stdout, nil, _IOLBF, 0)
     }
 }

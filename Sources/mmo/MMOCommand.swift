@@ -2,6 +2,7 @@ import ArgumentParser
 import AuthService
 import Crypto
 import DatabaseService
+import DevTools
 import Foundation
 import Logging
 import MMOServer

@@ -1,17 +1,16 @@
 import Foundation
 import Logging
-import MMOContracts
 import Testing
 @testable import AuthService
 
 struct DictionarySource: SessionSource {
-    var sessions: [String: Mmo_SessionRecord]
-    func session(token: String) async throws -> Mmo_SessionRecord? { sessions[token] }
+    var sessions: [String: SessionFacts]
+    func session(token: String) async throws -> SessionFacts? { sessions[token] }
 }
 
 struct FailingSource: SessionSource {
     struct Down: Error {}
-    func session(token: String) async throws -> Mmo_SessionRecord? { throw Down() }
+    func session(token: String) async throws -> SessionFacts? { throw Down() }
 }
 
 @Suite struct SessionValidatorTests {
@@ -19,19 +18,13 @@ struct FailingSource: SessionSource {
     static let nowMs = Int64(1_800_000_000_000)
     let secret = "better-auth-secret-12345678901234567890"
 
-    func record(user: String, expiresInMs: Int64, banned: Bool = false, banExpiresAtMs: Int64 = 0) -> Mmo_SessionRecord {
-        var r = Mmo_SessionRecord()
-        r.userID = user
-        r.userName = "Name of \(user)"
-        r.expiresAtMs = Self.nowMs + expiresInMs
-        r.banned = banned
-        r.banExpiresAtMs = banExpiresAtMs
-        r.banReason = banned ? "griefing" : ""
-        r.roles = "user, admin"
-        return r
+    func record(user: String, expiresInMs: Int64, banned: Bool = false, banExpiresAtMs: Int64 = 0) -> SessionFacts {
+        SessionFacts(
+            userID: user, userName: "Name of \(user)", expiresAtMs: Self.nowMs + expiresInMs, banned: banned,
+            banExpiresAtMs: banExpiresAtMs, banReason: banned ? "griefing" : "", roles: "user, admin")
     }
 
-    func validator(_ sessions: [String: Mmo_SessionRecord], secret: String? = nil, raw: Bool = true) -> SessionValidator {
+    func validator(_ sessions: [String: SessionFacts], secret: String? = nil, raw: Bool = true) -> SessionValidator {
         SessionValidator(
             source: DictionarySource(sessions: sessions),
             configuration: AuthConfiguration(secret: secret, acceptRawTokens: raw),
@@ -43,7 +36,7 @@ struct FailingSource: SessionSource {
     let banned = "BannedBannedBannedBannedBanned01"
     let banOver = "BanOverBanOverBanOverBanOver0123"
 
-    var sessions: [String: Mmo_SessionRecord] {
+    var sessions: [String: SessionFacts] {
         [
             valid: record(user: "u-valid", expiresInMs: 60_000),
             expired: record(user: "u-expired", expiresInMs: -1),
@@ -83,6 +76,39 @@ struct FailingSource: SessionSource {
         var s = sessions
         s[valid]!.displayUsername = "Display"
         #expect(try await validator(s).validate(valid).displayName == "Display")
+    }
+
+    @Test func refusalsOfAFoundSessionNameTheAccountButGrantNothing() async throws {
+        let v = validator(sessions)
+        let expiredVerdict = try await v.validate(expired)
+        #expect(expiredVerdict.accountID == "u-expired")
+        #expect(expiredVerdict.expiresAtMs == Self.nowMs - 1)
+        #expect(expiredVerdict.displayName.isEmpty && expiredVerdict.roles.isEmpty && expiredVerdict.banReason.isEmpty)
+        let bannedVerdict = try await v.validate(banned)
+        #expect(bannedVerdict.accountID == "u-banned")
+        #expect(bannedVerdict.displayName.isEmpty && bannedVerdict.roles.isEmpty)
+        let unknownVerdict = try await v.validate("UnknownUnknownUnknownUnknown0123")
+        #expect(unknownVerdict == SessionVerdict(status: .unknown))
+    }
+
+    @Test func expiryIsJudgedAgainstTheInjectedClock() async throws {
+        // Expiring exactly now counts as expired; one millisecond later is still valid.
+        var s = sessions
+        s[valid]!.expiresAtMs = Self.nowMs
+        #expect(try await validator(s).validate(valid).status == .expired)
+        s[valid]!.expiresAtMs = Self.nowMs + 1
+        #expect(try await validator(s).validate(valid).status == .valid)
+    }
+
+    @Test func impersonationIsReported() async throws {
+        var s = sessions
+        #expect(try await !validator(s).validate(valid).impersonated)
+        s[valid]!.impersonatedBy = "admin-1"
+        #expect(try await validator(s).validate(valid).impersonated)
+    }
+
+    @Test func statusesHaveStableMetricLabels() {
+        #expect(SessionStatus.allCases.map(\.rawValue) == ["valid", "malformed", "unknown", "expired", "bad_signature", "banned"])
     }
 
     @Test func sourceFailurePropagates() async {

@@ -1,5 +1,5 @@
+import DevTools
 import Foundation
-import MMOContracts
 import Testing
 
 @testable import DatabaseService
@@ -132,7 +132,7 @@ struct DomainTests {
     func concurrentSameName(backend: TestBackend) async throws {
         try await backend.withPreparedDatabase(configure: { $0.setPostgresPoolSize(20) }) { db in
             let name = "Highlander\(randomAlphanumeric(4))"
-            let statuses = try await withThrowingTaskGroup(of: Mmo_CreateCharacterStatus.self) { group in
+            let statuses = try await withThrowingTaskGroup(of: CreateStatus.self) { group in
                 for i in 0..<16 {
                     // Different accounts and letter cases: only the name key collides.
                     let variant = i % 2 == 0 ? name : name.uppercased()
@@ -154,7 +154,7 @@ struct DomainTests {
     func concurrentSlotLimit(backend: TestBackend) async throws {
         try await backend.withPreparedDatabase(configure: { $0.setPostgresPoolSize(20) }) { db in
             let account = "acct-\(randomAlphanumeric(8))"
-            let statuses = try await withThrowingTaskGroup(of: Mmo_CreateCharacterStatus.self) { group in
+            let statuses = try await withThrowingTaskGroup(of: CreateStatus.self) { group in
                 for i in 0..<16 {
                     group.addTask {
                         try await db.createCharacter(
@@ -222,13 +222,8 @@ struct DomainTests {
             #expect(try await db.deleteCharacter(account: account, id: b.id))
             _ = try await db.characters(account: account)  // populate the cache
 
-            func state(_ id: UInt64, _ zone: UInt32, _ x: Float, _ y: Float) -> Mmo_CharacterState {
-                var s = Mmo_CharacterState()
-                s.characterID = id
-                s.zoneID = zone
-                s.x = x
-                s.y = y
-                return s
+            func state(_ id: UInt64, _ zone: UInt32, _ x: Float, _ y: Float) -> CharacterStateUpdate {
+                CharacterStateUpdate(characterID: id, zoneID: zone, x: x, y: y)
             }
             // Unknown and deleted characters are skipped; for duplicates the last state wins.
             let saved = try await db.saveCharacterStates([
@@ -254,6 +249,45 @@ struct DomainTests {
             #expect(created.status == .created)
             #expect(try await db.characters(account: account).count == 1)
             #expect(await !db.isReady())  // the cache does not answer
+        }
+    }
+
+    @Test("character lists come back from the cache as they went in", arguments: TestBackend.available)
+    func characterListCacheRoundTrip(backend: TestBackend) async throws {
+        try await backend.withPreparedDatabase(cache: InMemoryCache()) { db in
+            let account = "acct-\(randomAlphanumeric(8))"
+            for name in ["Roundtrip\(account)", "Second\(account)"] {
+                #expect(try await db.createCharacter(
+                    account: account, name: name, classID: 2, appearance: 0x0F0E_0D07, zoneID: 3, x: 12.75, y: -0.5,
+                    maxCharacters: 5
+                ).status == .created)
+            }
+            let fromDatabase = try await db.characters(account: account)
+            // Changed behind the cache's back: the next read must be the cached copy, field for field.
+            _ = try await db.backend.query(
+                SQLStatement("UPDATE characters SET name = name || 'X', level = 9 WHERE account_id = $1", [.text(account)]))
+            let fromCache = try await db.characters(account: account)
+            #expect(fromCache == fromDatabase)
+            #expect(fromCache.count == 2 && fromCache[0].x == 12.75 && fromCache[0].appearance == 0x0F0E_0D07)
+        }
+    }
+
+    @Test("undecodable cache entries are misses", arguments: TestBackend.available)
+    func undecodableCacheEntries(backend: TestBackend) async throws {
+        let cache = InMemoryCache()
+        try await backend.withPreparedDatabase(cache: cache) { db in
+            let account = "acct-\(randomAlphanumeric(8))"
+            #expect(try await db.createCharacter(
+                account: account, name: "Garbled\(account)", classID: 1, appearance: 0, zoneID: 1, x: 0, y: 0,
+                maxCharacters: 5
+            ).status == .created)
+            let userID = try await db.createAuthUser(name: "Ivan", email: "ivan@example.com", password: nil)
+            let token = try await db.createAuthSession(userId: userID)
+            // E.g. bytes of another format under the same key: served from the database instead.
+            try await cache.set(db.characterListCacheKey(account), value: [0x0a, 0x03, 0xff], ttl: .seconds(60))
+            try await cache.set(db.sessionCacheKey(token), value: Array("{\"userID\":1}".utf8), ttl: .seconds(60))
+            #expect(try await db.characters(account: account).map(\.name) == ["Garbled\(account)"])
+            #expect(try await db.session(forToken: token)?.userID == userID)
         }
     }
 

@@ -1,3 +1,4 @@
+import DevTools
 import GRPCCore
 import GRPCInProcessTransport
 import MMOContracts
@@ -81,6 +82,39 @@ struct GRPCServiceTests {
             #expect(try await client.deleteCharacter(delete).deleted)
             #expect(try await !client.getCharacter(getCharacter).found)
         }
+    }
+
+    /// The adapter is the only place domain records meet the contract: every field must cross.
+    @Test func contractMappingCopiesEveryField() {
+        let record = CharacterRecord(
+            id: 42, accountID: "acct", name: "Mapped", classID: 3, appearance: 0x0102_0304, level: 7, zoneID: 5,
+            x: 1.25, y: -2.5, createdAtMs: 1_700_000_000_123)
+        let character = Mmo_Character(record)
+        #expect(character.id == 42 && character.accountID == "acct" && character.name == "Mapped")
+        #expect(character.classID == 3 && character.appearance == 0x0102_0304 && character.level == 7)
+        #expect(character.zoneID == 5 && character.x == 1.25 && character.y == -2.5)
+        #expect(character.createdAtMs == 1_700_000_000_123)
+
+        let created = Mmo_CreateCharacterResponse(.created(record))
+        #expect(created.status == .created && created.character == character)
+        #expect(Mmo_CreateCharacterResponse(.nameTaken).status == .nameTaken)
+        #expect(!Mmo_CreateCharacterResponse(.nameTaken).hasCharacter)
+        #expect(Mmo_CreateCharacterResponse(.slotLimit).status == .slotLimit)
+
+        let session = Mmo_SessionRecord(
+            SessionRecord(
+                sessionID: "s", userID: "u", userName: "n", email: "e@x", expiresAtMs: 10, banned: true,
+                banExpiresAtMs: 20, banReason: "r", roles: "a,b", impersonatedBy: "i", displayUsername: "d"))
+        #expect(session.sessionID == "s" && session.userID == "u" && session.userName == "n" && session.email == "e@x")
+        #expect(session.expiresAtMs == 10 && session.banned && session.banExpiresAtMs == 20 && session.banReason == "r")
+        #expect(session.roles == "a,b" && session.impersonatedBy == "i" && session.displayUsername == "d")
+
+        var state = Mmo_CharacterState()
+        state.characterID = 9
+        state.zoneID = 2
+        state.x = 3
+        state.y = 4
+        #expect(CharacterStateUpdate(state) == CharacterStateUpdate(characterID: 9, zoneID: 2, x: 3, y: 4))
     }
 
     @Test func invalidArguments() async throws {

@@ -1,6 +1,7 @@
+import DatabaseService
 import Testing
 
-@testable import DatabaseService
+@testable import DevTools
 
 /// scrypt is CPU-bound: keep it off the cooperative threads the other (async) tests need.
 func offloaded<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {

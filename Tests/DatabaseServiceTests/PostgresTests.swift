@@ -1,5 +1,5 @@
+import DevTools
 import Foundation
-import MMOContracts
 import Testing
 
 @testable import DatabaseService

@@ -1,5 +1,5 @@
+import DevTools
 import Foundation
-import MMOContracts
 import MMORedis
 import Testing
 
@@ -8,8 +8,8 @@ import Testing
 /// The cache against a real Redis (MMO_TEST_REDIS_URL), on SQLite and, when configured, PostgreSQL.
 @Suite("Redis cache", .enabled(if: TestEnvironment.redisEnabled, "set MMO_TEST_REDIS_URL"))
 struct RedisCacheTests {
-    static func redisConfiguration() throws -> RedisClient.Configuration {
-        try RedisClient.Configuration(url: try TestEnvironment.requireRedisURL())
+    static func redisConfiguration() throws -> RedisClientConfiguration {
+        try RedisClientConfiguration(url: try TestEnvironment.requireRedisURL())
     }
 
     /// A direct client to inspect what the service stored.
@@ -35,7 +35,7 @@ struct RedisCacheTests {
         }) { db in
             try await Self.withInspector { inspector in
                 let account = "acct-\(randomAlphanumeric(8))"
-                let key = prefix + "characters:" + account
+                let key = prefix + "characters:v2:" + account
                 #expect(try await db.characters(account: account).isEmpty)
                 #expect(try await inspector.get(key) != nil)  // the (empty) list is cached
 
@@ -47,11 +47,7 @@ struct RedisCacheTests {
                 #expect(try await db.characters(account: account).map(\.id) == [created.id])
                 #expect(try await inspector.get(key) != nil)
 
-                var state = Mmo_CharacterState()
-                state.characterID = created.id
-                state.zoneID = 42
-                state.x = 7
-                state.y = 8
+                let state = CharacterStateUpdate(characterID: created.id, zoneID: 42, x: 7, y: 8)
                 #expect(try await db.saveCharacterStates([state]) == 1)
                 #expect(try await db.character(account: account, id: created.id)?.zoneID == 42)
 
@@ -77,7 +73,7 @@ struct RedisCacheTests {
                 #expect(try await db.session(forToken: token)?.userID == userID)
 
                 let key = db.sessionCacheKey(token)
-                #expect(key.hasPrefix(prefix + "session:") && key.count == prefix.count + "session:".count + 64)
+                #expect(key.hasPrefix(prefix + "session:v2:") && key.count == prefix.count + "session:v2:".count + 64)
                 #expect(try await inspector.get(key) != nil)
                 let keys = try await inspector.send(["KEYS", prefix + "*"]).arrayValue?.compactMap(\.stringValue) ?? []
                 #expect(keys.contains(key))
@@ -101,7 +97,7 @@ struct RedisDownTests {
     @Test("requests are served by the database", arguments: TestBackend.available)
     func redisDown(backend: TestBackend) async throws {
         // Nothing listens on port 1: connections are refused.
-        let down = RedisClient.Configuration(
+        let down = RedisClientConfiguration(
             host: "127.0.0.1", port: 1, connectTimeout: .milliseconds(300), commandTimeout: .milliseconds(300))
         try await backend.withPreparedDatabase(configure: { $0.redis = down }) { db in
             let userID = try await db.createAuthUser(name: "Grace", email: "grace@example.com", password: "password123")

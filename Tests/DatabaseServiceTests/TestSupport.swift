@@ -1,5 +1,7 @@
+import DevTools
 import Foundation
 import Logging
+import MMOTestSupport
 import MMORedis
 import PostgresNIO
 import Testing
@@ -13,8 +15,7 @@ enum TestEnvironment {
     static let postgresURL = environment["MMO_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     static let redisURL = environment["MMO_TEST_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
     /// CI, or scripts/test.sh (MMO_REQUIRE_SERVICES=1): a missing database is a failure, not a skip.
-    static let isCI = (environment["CI"].map { !$0.isEmpty && $0 != "0" && $0.lowercased() != "false" } ?? false)
-        || environment["MMO_REQUIRE_SERVICES"] == "1"
+    static let isCI = TestServices.required(environment)
 
     static var postgresEnabled: Bool { postgresURL != nil || isCI }
     static var redisEnabled: Bool { redisURL != nil || isCI }
@@ -285,5 +286,26 @@ extension DatabaseConfiguration {
             settings.poolSize = size
             backend = .postgres(settings)
         }
+    }
+}
+
+/// A create outcome's kind, so tests can count and compare outcomes without their records.
+enum CreateStatus: Sendable, Equatable {
+    case created
+    case nameTaken
+    case slotLimit
+}
+
+extension CreateCharacterOutcome {
+    var status: CreateStatus {
+        switch self {
+        case .created: .created
+        case .nameTaken: .nameTaken
+        case .slotLimit: .slotLimit
+        }
+    }
+
+    var character: CharacterRecord? {
+        if case .created(let record) = self { record } else { nil }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import MMOContracts
 import Testing
 
 @testable import DatabaseService
@@ -52,12 +51,13 @@ struct NamingTests {
         #expect(!full.sql.contains("t'"))  // the token is bound, never inlined
     }
 
-    @Test func sessionCacheKeyIsPrefixedSHA256Hex() {
+    /// The version segment keeps v1 entries (protobuf bytes) from being decoded as v2 (JSON).
+    @Test func cacheKeysArePrefixedAndVersioned() {
         let db = GameDatabase(
             configuration: DatabaseConfiguration(backend: .sqlite(path: "/nonexistent/x.sqlite"), cacheKeyPrefix: "p:"),
             logger: TestEnvironment.logger)
-        #expect(db.sessionCacheKey("abc") == "p:session:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(db.characterListCacheKey("acct") == "p:characters:acct")
+        #expect(db.sessionCacheKey("abc") == "p:session:v2:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(db.characterListCacheKey("acct") == "p:characters:v2:acct")
     }
 
     @Test func placeholdersForSQLite() {

@@ -5,6 +5,7 @@ import MMOClient
 import MMOProtocol
 import NIOCore
 import NIOPosix
+import MMOTestSupport
 import Testing
 
 /// Real clients over real TCP against the whole server in this process.

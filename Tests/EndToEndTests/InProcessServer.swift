@@ -1,9 +1,11 @@
 import DatabaseService
+import DevTools
 import Foundation
 import Logging
 import MMOClient
 import MMOProtocol
 import MMOServer
+import MMOTestSupport
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -86,11 +88,6 @@ struct InProcessServer {
         let entry = try await client.enterWorld(characterId: character.id)
         return (client, entry)
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Consumes a client's events in the background into a `WorldView` and an event log that

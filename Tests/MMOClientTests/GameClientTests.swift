@@ -1,3 +1,4 @@
+import MMOTestSupport
 import MMOClient
 import MMOProtocol
 import NIOCore
@@ -14,24 +15,14 @@ final class Box<Value: Sendable>: Sendable {
 
 func connect(
     to server: FakeServer,
-    _ configure: (inout GameClient.Configuration) -> Void = { _ in }
+    _ configure: (inout GameClientConfiguration) -> Void = { _ in }
 ) async throws -> GameClient {
-    var configuration = GameClient.Configuration()
+    var configuration = GameClientConfiguration()
     configuration.keepAliveInterval = nil
     configuration.requestTimeout = .seconds(5)
     configure(&configuration)
     return try await GameClient.connect(host: "127.0.0.1", port: server.port, clientName: "client-tests",
                                         timeout: .seconds(5), configuration: configuration)
-}
-
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
 }
 
 @Suite("GameClient against a fake server", .timeLimit(.minutes(1)))
@@ -381,7 +372,7 @@ struct GameClientTests {
         #expect(try client.move(x: 1, y: 2) == 1)
         #expect(try client.move(x: 1.5, y: 2) == 2)
         try client.say("hi")
-        #expect(await eventually { server.received.count == 4 })
+        try await eventually("four frames received") { server.received.count == 4 }
         #expect(Array(server.received.dropFirst()) == [.move(seq: 1, x: 1, y: 2), .move(seq: 2, x: 1.5, y: 2), .say(text: "hi")])
         #expect(client.statistics.snapshot().movesSent == 2)
         await client.close()
@@ -421,7 +412,7 @@ struct GameClientTests {
         }
         #expect(!server.received.contains { $0.opcode == .ping })
         // Idle: PINGs follow.
-        #expect(await eventually(timeout: .seconds(15)) { server.received.filter { $0.opcode == .ping }.count >= 2 })
+        try await eventually("two keep-alive PINGs", timeout: .seconds(15)) { server.received.filter { $0.opcode == .ping }.count >= 2 }
         await client.close()
         await server.shutdown()
     }

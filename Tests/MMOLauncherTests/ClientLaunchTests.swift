@@ -117,7 +117,7 @@ struct ClientLaunchTests {
         #expect(throws: ClientLaunchError.tokenInArguments) {
             try ClientLauncher.resolve(command: ["/bin/true", "--token={token}"], request: try request(), installDirectory: nil, launcherDirectory: nil, environment: [:])
         }
-        #expect(throws: ConfigurationError.self) { try LauncherConfiguration(clientCommand: ["/bin/true", "{token}"]).validate() }
+        #expect(throws: LauncherConfigurationError.self) { try LauncherConfiguration(clientCommand: ["/bin/true", "{token}"]).validate() }
     }
 
     @Test("a launch URL pointing at a server outside allowedServerHosts is refused before anything runs")

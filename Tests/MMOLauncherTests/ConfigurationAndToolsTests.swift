@@ -35,7 +35,7 @@ struct ConfigurationTests {
             #"{"manifestURL": ""}"#,
         ])
     func refusals(json: String) {
-        #expect(throws: ConfigurationError.self) { try parse(json) }
+        #expect(throws: LauncherConfigurationError.self) { try parse(json) }
     }
 
     @Test("options override the file, unset options do not")
@@ -63,7 +63,7 @@ struct ConfigurationTests {
     func loading() async throws {
         try await withTemporaryDirectory { dir in
             #expect(try LauncherConfiguration.load(path: dir + "/none.json", required: false, home: nil) == LauncherConfiguration())
-            #expect(throws: ConfigurationError.self) { try LauncherConfiguration.load(path: dir + "/none.json", required: true, home: nil) }
+            #expect(throws: LauncherConfigurationError.self) { try LauncherConfiguration.load(path: dir + "/none.json", required: true, home: nil) }
             try writeFile(dir + "/launcher.json", #"{"installDirectory": "g"}"#)
             #expect(try LauncherConfiguration.load(path: dir + "/launcher.json", required: true, home: nil).installDirectory == dir + "/g")
         }
@@ -79,7 +79,7 @@ struct ConfigurationTests {
     @Test("every failure kind has its own exit code")
     func exitCodes() {
         let errors: [any Error] = [
-            LaunchRequestError.invalidPort, ConfigurationError("x"), ManifestError.noFiles, ClientLaunchError.emptyCommand,
+            LaunchRequestError.invalidPort, LauncherConfigurationError("x"), ManifestError.noFiles, ClientLaunchError.emptyCommand,
             RegistrationError.noHome, InstallError.locked("/x"), InstallError.damaged(["a"]), PatchError.server("u", reason: "r"),
             PatchError.integrity("a"), InstallError.unsafePath("a", reason: "b"),
         ]

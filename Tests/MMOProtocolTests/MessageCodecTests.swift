@@ -94,12 +94,49 @@ import Testing
         #expect(throws: ProtocolError.self) {
             try ClientMessage.decode(frame(.move, [0, 0, 0, 1] + withUnsafeBytes(of: nan.bigEndian, Array.init) + [0, 0, 0, 0]))
         }
-        // chat over the limit
-        let long = [UInt8](repeating: 0x61, count: ProtocolLimits.maxChatBytes + 1)
-        #expect(throws: ProtocolError.self) { try ClientMessage.decode(frame(.say, [0x01, 0x01] + long)) }
+        // a string longer than its field's limit (client name in HELLO)
+        let longName = [UInt8](repeating: 0x61, count: ProtocolLimits.maxClientNameBytes + 1)
+        #expect(throws: ProtocolError.self) {
+            try ClientMessage.decode(frame(.hello, [0x4D, 0x4D, 0x4F, 0x52, 0, 1, 0, UInt8(longName.count)] + longName))
+        }
         // a server opcode sent by a client
         #expect(throws: ProtocolError.unknownOpcode(Opcode.pong.rawValue)) { try ClientMessage.decode(frame(.pong, [0, 0, 0, 0])) }
         #expect(throws: ProtocolError.unknownOpcode(0x7777)) { try ClientMessage.decode(Frame(opcode: 0x7777, body: ByteBuffer())) }
+    }
+
+    @Test func overLongChatDecodesSoTheGatewayCanRefuseIt() throws {
+        // CHAT_TOO_LONG is a refusal the connection survives, so SAY's text is bounded only by
+        // the frame here; the gateway's state machine applies maxChatBytes.
+        let long = [UInt8](repeating: 0x61, count: ProtocolLimits.maxChatBytes + 1)
+        let message = try ClientMessage.decode(frame(.say, [0x01, 0x01] + long))
+        #expect(message == .say(text: String(repeating: "a", count: ProtocolLimits.maxChatBytes + 1)))
+    }
+
+    @Test func serverStringsNeverExceedTheirDocumentedLimits() throws {
+        // roundTrip decodes with the same limits, so an over-long string would throw there.
+        let huge = String(repeating: "é", count: 40_000)  // 80,000 bytes: more than a u16 length
+        guard case .disconnect(_, let message) = try roundTrip(.disconnect(code: .ok, message: huge)) else {
+            Issue.record("not a DISCONNECT"); return
+        }
+        #expect(message.utf8.count == ProtocolLimits.maxMessageBytes)
+        guard case .loginResult(_, let account, let display) = try roundTrip(.loginResult(code: .ok, accountId: huge, displayName: huge)) else {
+            Issue.record("not a LOGIN_RESULT"); return
+        }
+        #expect(account.utf8.count <= ProtocolLimits.maxAccountIdBytes && display.utf8.count <= ProtocolLimits.maxDisplayNameBytes)
+        #expect(!display.isEmpty && display.allSatisfy { $0 == "é" })
+        let chat = WorldEvent.chat(entityId: 1, name: huge, text: huge)
+        guard case .worldUpdate(_, let events) = try roundTrip(.worldUpdate(tick: 1, events: [chat])),
+              case .chat(_, let name, let text) = events.first else {
+            Issue.record("not a CHAT"); return
+        }
+        #expect(name.utf8.count <= ProtocolLimits.maxCharacterNameBytes && text.utf8.count <= ProtocolLimits.maxChatBytes)
+    }
+
+    @Test func wireStringsClampInsteadOfTrapping() {
+        var b = ByteBuffer()
+        b.writeWireString(String(repeating: "x", count: 70_000))
+        #expect(b.readInteger(as: UInt16.self) == UInt16.max)
+        #expect(b.readableBytes == Int(UInt16.max))
     }
 
     @Test func resultCodesAreStableAndUnique() {

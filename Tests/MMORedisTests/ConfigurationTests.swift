@@ -4,7 +4,7 @@ import Testing
 
 struct ConfigurationTests {
     @Test func defaults() {
-        let configuration = RedisClient.Configuration()
+        let configuration = RedisClientConfiguration()
         #expect(configuration.host == "127.0.0.1")
         #expect(configuration.port == 6379)
         #expect(configuration.password == nil)
@@ -17,7 +17,7 @@ struct ConfigurationTests {
     }
 
     @Test func parsesHostOnly() throws {
-        let configuration = try RedisClient.Configuration(url: "redis://cache.internal")
+        let configuration = try RedisClientConfiguration(url: "redis://cache.internal")
         #expect(configuration.host == "cache.internal")
         #expect(configuration.port == 6379)
         #expect(configuration.database == 0)
@@ -25,7 +25,7 @@ struct ConfigurationTests {
     }
 
     @Test func parsesEverything() throws {
-        let configuration = try RedisClient.Configuration(url: "redis://:s3cret@10.0.0.5:6390/3")
+        let configuration = try RedisClientConfiguration(url: "redis://:s3cret@10.0.0.5:6390/3")
         #expect(configuration.host == "10.0.0.5")
         #expect(configuration.port == 6390)
         #expect(configuration.database == 3)
@@ -34,7 +34,7 @@ struct ConfigurationTests {
     }
 
     @Test func parsesUserPercentEncodingAndIPv6() throws {
-        let configuration = try RedisClient.Configuration(url: "REDIS://game:p%40ss%3Aw%2Fd@[::1]:7000/")
+        let configuration = try RedisClientConfiguration(url: "REDIS://game:p%40ss%3Aw%2Fd@[::1]:7000/")
         #expect(configuration.username == "game")
         #expect(configuration.password == "p@ss:w/d")
         #expect(configuration.host == "::1")
@@ -43,7 +43,7 @@ struct ConfigurationTests {
     }
 
     @Test func passwordWithoutColonIsAPassword() throws {
-        let configuration = try RedisClient.Configuration(url: "redis://topsecret@localhost")
+        let configuration = try RedisClientConfiguration(url: "redis://topsecret@localhost")
         #expect(configuration.password == "topsecret")
         #expect(configuration.username == nil)
     }
@@ -55,18 +55,18 @@ struct ConfigurationTests {
     ])
     func rejectsInvalidURLs(url: String) {
         #expect {
-            _ = try RedisClient.Configuration(url: url)
+            _ = try RedisClientConfiguration(url: url)
         } throws: { error in
             (error as? RedisError)?.code == .invalidConfiguration
         }
     }
 
     @Test func errorsAndDescriptionNeverContainThePassword() throws {
-        let configuration = try RedisClient.Configuration(url: "redis://user:hunter2@host:1/2")
+        let configuration = try RedisClientConfiguration(url: "redis://user:hunter2@host:1/2")
         #expect(!configuration.description.contains("hunter2"))
         #expect(configuration.description.contains("***"))
         do {
-            _ = try RedisClient.Configuration(url: "redis://:hunter2@host:bad")
+            _ = try RedisClientConfiguration(url: "redis://:hunter2@host:bad")
             Issue.record("expected an error")
         } catch {
             #expect(!"\(error)".contains("hunter2"))

@@ -33,7 +33,7 @@ final class ScriptedReplyHandler: ChannelInboundHandler {
 func withScriptedServer<T>(
     reply: String,
     bytewise: Bool = false,
-    _ body: (RedisClient.Configuration) async throws -> T
+    _ body: (RedisClientConfiguration) async throws -> T
 ) async throws -> T {
     let replyBuffer = ByteBuffer(string: reply)
     let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -45,7 +45,7 @@ func withScriptedServer<T>(
             }
         }
         .bind(host: "127.0.0.1", port: 0).get()
-    var configuration = RedisClient.Configuration(port: server.localAddress!.port!, commandTimeout: .seconds(5))
+    var configuration = RedisClientConfiguration(port: server.localAddress!.port!, commandTimeout: .seconds(5))
     configuration.poolSize = 1
     do {
         let result = try await body(configuration)

@@ -253,7 +253,7 @@ struct RedisClientIntegrationTests {
             // Via URL with percent-encoding, and with SELECT on top.
             let encoded = password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             let url = "redis://:\(encoded)@127.0.0.1:\(configuration.port)/2"
-            try await withClient(RedisClient.Configuration(url: url)) { client in
+            try await withClient(RedisClientConfiguration(url: url)) { client in
                 try await client.ping()
                 #expect((try await client.send(["CLIENT", "INFO"]).stringValue ?? "").contains(" db=2 "))
             }
@@ -302,7 +302,7 @@ struct RedisClientIntegrationTests {
         // A long connect timeout: a refused connect, and commands during the backoff after it,
         // must fail long before it. (Bounds below are loose because CPU-heavy tests run in
         // parallel; what matters is "promptly", not an exact latency.)
-        var configuration = RedisClient.Configuration(port: port, connectTimeout: .seconds(10))
+        var configuration = RedisClientConfiguration(port: port, connectTimeout: .seconds(10))
         configuration.poolSize = 2
         try await withClient(configuration) { client in
             let clock = ContinuousClock()
@@ -331,7 +331,7 @@ struct RedisClientIntegrationTests {
 
     @Test func recoversWhenRedisComesBack() async throws {
         let port = try await TestRedis.freePort()
-        var configuration = RedisClient.Configuration(port: port)
+        var configuration = RedisClientConfiguration(port: port)
         configuration.poolSize = 1
         try await withClient(configuration) { client in
             // Fail a few times so the backoff grows.
@@ -360,7 +360,7 @@ struct RedisClientIntegrationTests {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0).get()
         let port = try #require(silent.localAddress?.port)
-        var configuration = RedisClient.Configuration(port: port, password: "pw", commandTimeout: .milliseconds(300))
+        var configuration = RedisClientConfiguration(port: port, password: "pw", commandTimeout: .milliseconds(300))
         configuration.poolSize = 1
         try await withClient(configuration) { client in
             let start = ContinuousClock.now

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MMOTestSupport
 import NIOCore
 import NIOPosix
 import Testing
@@ -29,13 +30,13 @@ enum TestRedis {
     /// Runs `body` with a configuration pointing at a usable Redis.
     @discardableResult
     static func withServer<T>(
-        _ body: (RedisClient.Configuration) async throws -> T
+        _ body: (RedisClientConfiguration) async throws -> T
     ) async throws -> T {
         let environment = ProcessInfo.processInfo.environment
         if let url = environment["MMO_TEST_REDIS_URL"], !url.isEmpty {
-            return try await body(RedisClient.Configuration(url: url))
+            return try await body(RedisClientConfiguration(url: url))
         }
-        if environment["CI"] != nil || environment["MMO_REQUIRE_SERVICES"] == "1" {
+        if TestServices.required(environment) {
             throw SetupError(description: "MMO_TEST_REDIS_URL must be set when CI is set (e.g. redis://127.0.0.1:6379)")
         }
         return try await self.withOwnServer(body)
@@ -47,7 +48,7 @@ enum TestRedis {
     static func withOwnServer<T>(
         port: Int? = nil,
         extraArguments: [String] = [],
-        _ body: (RedisClient.Configuration) async throws -> T
+        _ body: (RedisClientConfiguration) async throws -> T
     ) async throws -> T {
         let server = try await RedisServerProcess.start(port: port, extraArguments: extraArguments)
         let result: T
@@ -79,9 +80,9 @@ enum TestRedis {
 /// A `redis-server` child process.
 final class RedisServerProcess {
     let process: Process
-    let configuration: RedisClient.Configuration
+    let configuration: RedisClientConfiguration
 
-    private init(process: Process, configuration: RedisClient.Configuration) {
+    private init(process: Process, configuration: RedisClientConfiguration) {
         self.process = process
         self.configuration = configuration
     }
@@ -122,7 +123,7 @@ final class RedisServerProcess {
             process.standardError = FileHandle.nullDevice
             try process.run()
 
-            var configuration = RedisClient.Configuration(host: "127.0.0.1", port: port)
+            var configuration = RedisClientConfiguration(host: "127.0.0.1", port: port)
             if let index = extraArguments.firstIndex(of: "--requirepass") {
                 configuration.password = extraArguments[index + 1]
             }
@@ -175,7 +176,7 @@ final class RedisServerProcess {
 /// Runs `body` with a client and shuts the client down afterwards, even on failure.
 @discardableResult
 func withClient<T>(
-    _ configuration: RedisClient.Configuration,
+    _ configuration: RedisClientConfiguration,
     _ body: (RedisClient) async throws -> T
 ) async throws -> T {
     let client = RedisClient(configuration: configuration, logger: TestRedis.logger)

@@ -1,4 +1,3 @@
-import MMOContracts
 import MMOProtocol
 import NIOCore
 import Testing
@@ -11,26 +10,26 @@ let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
 let limits = ConnectionStateMachine.Limits(.test)
 let account = AccountIdentity(id: "acc-1", displayName: "Name acc-1")
 
-func validSession(_ id: String = "acc-1") -> Mmo_ValidateSessionResponse {
-    var r = Mmo_ValidateSessionResponse()
-    r.status = .valid
-    r.accountID = id
-    r.displayName = "Name \(id)"
-    return r
+func validSession(_ id: String = "acc-1") -> SessionValidation {
+    SessionValidation(status: .valid, accountId: id, displayName: "Name \(id)")
 }
 
-func selected(_ id: UInt64) -> Mmo_CharacterSelectResponse {
-    var r = Mmo_CharacterSelectResponse()
-    r.status = .ok
-    r.character = FakeCharacters.character(id, account: account.id)
-    return r
+func selected(_ id: UInt64) -> CharacterSelection {
+    CharacterSelection(status: .ok, character: FakeCharacters.character(id))
+}
+
+extension ConnectionStateMachine {
+    /// Most tests are not about time: their messages arrive at `t0`.
+    mutating func receive(_ message: ClientMessage) -> Action {
+        receive(message, now: t0)
+    }
 }
 
 let entry = WorldEntry(entityId: 1001, zoneId: 7, x: 10.5, y: -4, tickRateHz: 20)
 
 /// A machine driven through the real events into `state`.
-func machine(in state: ConnectionState) -> ConnectionStateMachine {
-    var m = ConnectionStateMachine(limits: limits, now: t0)
+func machine(in state: ConnectionState, limits custom: ConnectionStateMachine.Limits = limits) -> ConnectionStateMachine {
+    var m = ConnectionStateMachine(limits: custom, now: t0)
     if state == .connected { return m }
     _ = m.receive(.hello(.init(clientName: "test")))
     if state == .awaitingLogin { return m }
@@ -89,6 +88,10 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
         let action = m.receive(message)
         if legalStates[message.opcode]!.contains(state) {
             #expect(action == expectedLegalAction(message, in: state))
+        } else if state == .connected {
+            // Anything but HELLO first closes at once, however lenient the illegal-frame limit.
+            #expect(action == .close(CloseAction(disconnect: .illegalState, reason: "HELLO must come first", leaveWorld: false)))
+            #expect(m.state == .closed)
         } else {
             #expect(action == .write(.error(requestOpcode: message.opcode.rawValue, code: .illegalState)))
             #expect(m.state == state)
@@ -124,6 +127,21 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
         var m = machine(in: .connected)
         #expect(m.receive(.hello(.init(clientName: "c"))) == .write(.helloAck(version: 1, maxClientFrame: 4096)))
         #expect(m.state == .awaitingLogin)
+    }
+
+    @Test func frameBeforeHelloCloses() {
+        var m = machine(in: .connected)
+        let ping = Frame(opcode: Opcode.ping.rawValue, body: ByteBuffer(bytes: [0, 0, 0, 1]))
+        #expect(m.receive(frame: ping, now: t0) == .close(CloseAction(disconnect: .illegalState, reason: "HELLO must come first", leaveWorld: false)))
+        #expect(m.state == .closed)
+        #expect(m.receive(.hello(.init(clientName: "late"))) == .none)
+    }
+
+    @Test func decodingErrorsBeforeHelloKeepTheirCodes() {
+        var m = machine(in: .connected)
+        let action = m.receive(frame: Frame(opcode: Opcode.ping.rawValue, body: ByteBuffer(bytes: [1])), now: t0)
+        guard case .close(let close) = action else { Issue.record("\(action)"); return }
+        #expect(close.disconnect == .malformedPacket)
     }
 
     @Test func helloWithBadMagicCloses() {
@@ -222,6 +240,16 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
         #expect(taken == [true, true, false, false, true, true, true, false])
     }
 
+    @Test func tokenBucketFromAPeriod() {
+        var bucket = TokenBucket(tokens: 5, per: .seconds(10), now: t0)
+        #expect(bucket.ratePerSecond == 0.5 && bucket.burst == 5)
+        let taken = (0..<6).map { _ in bucket.take(now: t0) }
+        #expect(taken == [true, true, true, true, true, false])
+        let early = bucket.take(now: t0 + .milliseconds(1999))
+        let onTime = bucket.take(now: t0 + .seconds(2))
+        #expect(!early && onTime)
+    }
+
     // MARK: busy
 
     @Test func requestsAreServedOneAtATime() {
@@ -235,7 +263,7 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
         for message in [ClientMessage.characterList, .characterCreate(name: "A", classId: 1, appearance: 1), .characterDelete(characterId: 1), .enterWorld(characterId: 1)] {
             #expect(c.receive(message) == .write(.error(requestOpcode: message.opcode.rawValue, code: .busy)))
         }
-        #expect(c.characterListCompleted(.success(Mmo_CharacterListResponse())) == .write(.characterListResult(code: .ok, maxCharacters: 0, characters: [])))
+        #expect(c.characterListCompleted(.success(CharacterList(maxCharacters: 0, characters: []))) == .write(.characterListResult(code: .ok, maxCharacters: 0, characters: [])))
         #expect(c.receive(.characterList) == .listCharacters(accountId: "acc-1"))
     }
 
@@ -252,33 +280,32 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
     // MARK: login
 
     @Test(arguments: [
-        (Mmo_SessionStatus.malformed, ResultCode.tokenMalformed), (.unknown, .tokenUnknown), (.expired, .tokenExpired),
-        (.badSignature, .tokenBadSignature), (.banned, .accountBanned), (.unspecified, .internalError),
+        (SessionValidation.Status.malformed, ResultCode.tokenMalformed), (.unknown, .tokenUnknown), (.expired, .tokenExpired),
+        (.badSignature, .tokenBadSignature), (.banned, .accountBanned), (.unrecognized, .internalError),
     ])
-    func failedLoginsMapTheStatus(status: Mmo_SessionStatus, code: ResultCode) {
+    func failedLoginsMapTheStatus(status: SessionValidation.Status, code: ResultCode) {
         var m = machine(in: .awaitingLogin)
         _ = m.receive(.login(token: "t"))
-        var response = Mmo_ValidateSessionResponse()
-        response.status = status
-        #expect(m.loginCompleted(.success(response)) == .write(.loginResult(code: code, accountId: "", displayName: "")))
+        #expect(m.loginCompleted(.success(SessionValidation(status: status))) == .write(.loginResult(code: code, accountId: "", displayName: "")))
         #expect(m.state == .awaitingLogin)
         #expect(m.failedLogins == 1)
     }
 
     @Test func tooManyFailedLoginsClose() {
         var m = machine(in: .awaitingLogin)
-        var expired = Mmo_ValidateSessionResponse()
-        expired.status = .expired
+        let expired = SessionValidation(status: .expired)
         for _ in 1..<limits.maxFailedLogins {
             _ = m.receive(.login(token: "t"))
             #expect(m.loginCompleted(.success(expired)) == .write(.loginResult(code: .tokenExpired, accountId: "", displayName: "")))
         }
         _ = m.receive(.login(token: "t"))
         let action = m.loginCompleted(.success(expired))
+        // The last login still gets its own answer; the DISCONNECT is about the limit.
         #expect(action == .close(CloseAction(
             message: .loginResult(code: .tokenExpired, accountId: "", displayName: ""),
-            disconnect: .tokenExpired, reason: "too many failed logins", leaveWorld: false)))
+            disconnect: .rateLimited, reason: "too many failed logins", leaveWorld: false)))
         #expect(m.state == .closed)
+        #expect(m.failedLogins == limits.maxFailedLogins)
     }
 
     @Test func authOutageIsNotTheClientsFault() {
@@ -306,9 +333,7 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
     @Test func validStatusWithoutAccountIsAnError() {
         var m = machine(in: .awaitingLogin)
         _ = m.receive(.login(token: "t"))
-        var r = Mmo_ValidateSessionResponse()
-        r.status = .valid
-        #expect(m.loginCompleted(.success(r)) == .write(.loginResult(code: .internalError, accountId: "", displayName: "")))
+        #expect(m.loginCompleted(.success(SessionValidation(status: .valid))) == .write(.loginResult(code: .internalError, accountId: "", displayName: "")))
     }
 
     // MARK: takeover
@@ -349,32 +374,29 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
     @Test func characterResultsAreConverted() {
         var m = machine(in: .characterSelect)
         _ = m.receive(.characterList)
-        var list = Mmo_CharacterListResponse()
-        list.maxCharacters = 8
-        var long = FakeCharacters.character(1, account: "a")
-        long.classID = 300
+        var long = FakeCharacters.character(1)
+        long.classId = 300
         long.level = 70000
-        list.characters = [long]
+        let list = CharacterList(maxCharacters: 8, characters: [long])
         #expect(m.characterListCompleted(.success(list)) == .write(.characterListResult(
             code: .ok, maxCharacters: 8,
             characters: [CharacterSummary(id: 1, name: "Hero1", classId: 255, appearance: 0xABCD, level: 65535, zoneId: 7, x: 10.5, y: -4)])))
 
         _ = m.receive(.characterCreate(name: "x", classId: 1, appearance: 1))
-        var created = Mmo_CharacterCreateResponse()
-        created.status = .nameInvalid
-        created.detail = "too short"
-        #expect(m.characterCreateCompleted(.success(created)) == .write(.characterCreateResult(code: .nameInvalid, character: nil, detail: "too short")))
+        let refused = CharacterCreation(status: .nameInvalid, detail: "too short")
+        #expect(m.characterCreateCompleted(.success(refused)) == .write(.characterCreateResult(code: .nameInvalid, character: nil, detail: "too short")))
 
         _ = m.receive(.characterCreate(name: "Arwen", classId: 1, appearance: 1))
-        created = Mmo_CharacterCreateResponse()
-        created.status = .ok
-        created.character = FakeCharacters.character(3, account: "a")
-        #expect(m.characterCreateCompleted(.success(created)) == .write(.characterCreateResult(code: .ok, character: CharacterSummary(created.character), detail: "")))
+        let created = CharacterCreation(status: .ok, character: FakeCharacters.character(3))
+        #expect(m.characterCreateCompleted(.success(created)) == .write(.characterCreateResult(
+            code: .ok, character: CharacterSummary(id: 3, name: "Hero3", classId: 2, appearance: 0xABCD, level: 3, zoneId: 7, x: 10.5, y: -4), detail: "")))
+
+        _ = m.receive(.characterCreate(name: "Arwen", classId: 1, appearance: 1))
+        #expect(m.characterCreateCompleted(.success(CharacterCreation(status: .ok))) == .write(.characterCreateResult(
+            code: .internalError, character: nil, detail: "character service sent no character")))
 
         _ = m.receive(.characterDelete(characterId: 9))
-        var deleted = Mmo_CharacterDeleteResponse()
-        deleted.status = .notFound
-        #expect(m.characterDeleteCompleted(.success(deleted)) == .write(.characterDeleteResult(code: .characterNotFound, characterId: 9)))
+        #expect(m.characterDeleteCompleted(.success(.notFound)) == .write(.characterDeleteResult(code: .characterNotFound, characterId: 9)))
 
         _ = m.receive(.characterDelete(characterId: 1))
         #expect(m.characterDeleteCompleted(.failure(FakeAuthenticator.Outage())) == .write(.characterDeleteResult(code: .serviceUnavailable, characterId: 1)))
@@ -384,12 +406,12 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
     }
 
     @Test(arguments: [
-        (Mmo_CharacterStatus.nameInvalid, ResultCode.nameInvalid), (.nameTaken, .nameTaken), (.slotLimit, .slotLimit),
+        (CharacterStatus.nameInvalid, ResultCode.nameInvalid), (.nameTaken, .nameTaken), (.slotLimit, .slotLimit),
         (.classInvalid, .classInvalid), (.appearanceInvalid, .appearanceInvalid), (.notFound, .characterNotFound),
-        (.ok, .ok), (.unspecified, .internalError),
+        (.ok, .ok), (.unrecognized, .internalError),
     ])
-    func characterStatusesMap(status: Mmo_CharacterStatus, code: ResultCode) {
-        #expect(ResultCode(status) == code)
+    func characterStatusesMap(status: CharacterStatus, code: ResultCode) {
+        #expect(status.resultCode == code)
     }
 
     // MARK: world
@@ -398,21 +420,31 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
         var m = machine(in: .characterSelect)
         #expect(m.receive(.enterWorld(characterId: 2)) == .selectCharacter(accountId: "acc-1", characterId: 2))
         let action = m.selectCharacterCompleted(.success(selected(2)))
-        #expect(action == .joinWorld(Mmo_PlayerJoin(character: FakeCharacters.character(2, account: "acc-1"), accountId: "acc-1")))
-        guard case .joinWorld(let join) = action else { return }
-        #expect(join.characterID == 2 && join.name == "Hero2" && join.zoneID == 7 && join.x == 10.5 && join.level == 3)
+        #expect(action == .joinWorld(WorldJoin(
+            characterId: 2, accountId: "acc-1", name: "Hero2", classId: 2, appearance: 0xABCD, level: 3, zoneId: 7, x: 10.5, y: -4)))
         #expect(m.worldSessionOpen)
         #expect(m.worldJoinAccepted(entry) == .write(.enterWorldResult(code: .ok, entry: entry)))
         #expect(m.state == .inWorld)
         #expect(m.acceptsWorldUpdates)
     }
 
+    @Test func theJoinNamesTheCharacterAskedFor() {
+        var m = machine(in: .characterSelect)
+        _ = m.receive(.enterWorld(characterId: 2))
+        let action = m.selectCharacterCompleted(.success(CharacterSelection(status: .ok, character: FakeCharacters.character(99))))
+        guard case .joinWorld(let join) = action else { Issue.record("\(action)"); return }
+        #expect(join.characterId == 2)
+    }
+
     @Test func enterWorldFailures() {
         var m = machine(in: .characterSelect)
         _ = m.receive(.enterWorld(characterId: 9))
-        var notFound = Mmo_CharacterSelectResponse()
-        notFound.status = .notFound
-        #expect(m.selectCharacterCompleted(.success(notFound)) == .write(.enterWorldResult(code: .characterNotFound, entry: nil)))
+        #expect(m.selectCharacterCompleted(.success(CharacterSelection(status: .notFound))) == .write(.enterWorldResult(code: .characterNotFound, entry: nil)))
+        #expect(!m.worldSessionOpen)
+
+        _ = m.receive(.enterWorld(characterId: 1))
+        #expect(m.selectCharacterCompleted(.success(CharacterSelection(status: .ok))) == .write(.enterWorldResult(code: .internalError, entry: nil)),
+                "OK without a character is the service's fault")
         #expect(!m.worldSessionOpen)
 
         _ = m.receive(.enterWorld(characterId: 1))
@@ -466,6 +498,58 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
     @Test func emptySayIsIgnored() {
         var m = machine(in: .inWorld)
         #expect(m.receive(.say(text: "")) == .none)
+    }
+
+    // MARK: chat
+
+    @Test func overLongSayIsRefusedAndTheConnectionStays() {
+        var m = machine(in: .inWorld)
+        let longest = String(repeating: "é", count: ProtocolLimits.maxChatBytes / 2)  // 2 bytes each
+        #expect(m.receive(.say(text: longest)) == .forwardSay(text: longest))
+        #expect(m.receive(.say(text: longest + "a")) == .write(.error(requestOpcode: 0x0031, code: .chatTooLong)))
+        #expect(m.state == .inWorld)
+        #expect(m.illegalFrames == 0)
+    }
+
+    @Test func overLongSayCostsNoChatToken() {
+        var m = machine(in: .inWorld)
+        let tooLong = String(repeating: "a", count: ProtocolLimits.maxChatBytes + 1)
+        for _ in 0..<(limits.chatRateLimitLines * 3) {
+            #expect(m.receive(.say(text: tooLong)) == .write(.error(requestOpcode: Opcode.say.rawValue, code: .chatTooLong)))
+        }
+        for i in 0..<limits.chatRateLimitLines {
+            #expect(m.receive(.say(text: "line \(i)")) == .forwardSay(text: "line \(i)"))
+        }
+    }
+
+    @Test func chatIsRateLimitedPerConnection() {
+        // Default: 5 lines per 10 s, all 5 at once, then one every 2 s.
+        #expect(limits.chatRateLimitLines == 5 && limits.chatRateLimitPeriod == .seconds(10))
+        var m = machine(in: .inWorld)
+        for i in 0..<5 {
+            #expect(m.receive(.say(text: "hi \(i)"), now: t0) == .forwardSay(text: "hi \(i)"))
+        }
+        let limited = Action.write(.error(requestOpcode: Opcode.say.rawValue, code: .chatRateLimited))
+        #expect(m.receive(.say(text: "too fast"), now: t0) == limited)
+        #expect(m.receive(.say(text: "too fast"), now: t0 + .milliseconds(1999)) == limited)
+        #expect(m.receive(.say(text: "again"), now: t0 + .seconds(2)) == .forwardSay(text: "again"))
+        #expect(m.receive(.say(text: "too fast"), now: t0 + .seconds(2)) == limited)
+        // Refused lines are not counted as illegal, and the connection stays in the world.
+        #expect(m.state == .inWorld)
+        #expect(m.illegalFrames == 0)
+        // Moving is not chat.
+        #expect(m.receive(.move(seq: 1, x: 1, y: 1), now: t0 + .seconds(2)) == .forwardMove(seq: 1, x: 1, y: 1))
+    }
+
+    @Test func chatRateLimitIsConfigurable() {
+        var configuration = PacketServerConfiguration.test
+        configuration.chatRateLimitLines = 2
+        configuration.chatRateLimitPeriod = .seconds(1)
+        var m = machine(in: .inWorld, limits: .init(configuration))
+        #expect(m.receive(.say(text: "a")) == .forwardSay(text: "a"))
+        #expect(m.receive(.say(text: "b")) == .forwardSay(text: "b"))
+        #expect(m.receive(.say(text: "c")) == .write(.error(requestOpcode: Opcode.say.rawValue, code: .chatRateLimited)))
+        #expect(m.receive(.say(text: "d"), now: t0 + .milliseconds(500)) == .forwardSay(text: "d"))
     }
 
     // MARK: timeouts

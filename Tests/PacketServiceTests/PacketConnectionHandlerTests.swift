@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import MMOContracts
 import MMOProtocol
 import NIOCore
 import NIOEmbedded
@@ -36,7 +35,7 @@ struct TestConnection {
         try await channel.testingEventLoop.executeInContext { [channel] in
             try channel.pipeline.syncOperations.addHandlers(
                 ByteToMessageHandler(FrameDecoder(maxFrameSize: services.limits.maxFrameSize)),
-                PacketConnectionHandler(id: id, services: services))
+                PacketConnectionHandler(id: id, services: services, eventLoop: channel.eventLoop))
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9999))
     }
@@ -73,19 +72,15 @@ struct TestConnection {
     var isClosed: Bool { get async throws { try await channel.testingEventLoop.executeInContext { !channel.isActive } } }
 }
 
-/// Delivers world outputs the way the world link does.
-func deliver(_ kinds: [Mmo_SessionOutput.OneOf_Kind], to session: UInt64, via registry: SessionRegistry) {
-    var batch = Mmo_WorldBatch()
-    batch.outputs = kinds.map { kind in
-        var o = Mmo_SessionOutput()
-        o.sessionID = session
-        o.kind = kind
-        return o
-    }
-    registry.deliver(batch)
+/// Delivers world outputs the way the world link does (after its protobuf adapter).
+func deliver(_ outputs: [WorldOutput], to session: UInt64, via registry: SessionRegistry) {
+    registry.deliver(outputs.map { (session: session, output: $0) })
 }
 
-@Suite struct PacketConnectionHandlerTests {
+/// The world's acceptance in the tests: what `entry` describes.
+let accepted = WorldOutput.joined(entry)
+
+@Suite(.timeLimit(.minutes(1))) struct PacketConnectionHandlerTests {
     @Test func helloHandshake() async throws {
         var c = try await TestConnection()
         try await c.send(.hello(.init(clientName: "test")))
@@ -169,6 +164,69 @@ func deliver(_ kinds: [Mmo_SessionOutput.OneOf_Kind], to session: UInt64, via re
         #expect(try await c.receive() == .pong(nonce: 1))
     }
 
+    @Test func frameBeforeHelloDisconnects() async throws {
+        var c = try await TestConnection()
+        try await c.send(.ping(nonce: 1))
+        #expect(try await c.receive() == .disconnect(code: .illegalState, message: "HELLO must come first"))
+        #expect(try await c.isClosed)
+    }
+
+    @Test func lastAllowedFailedLoginIsAnsweredThenRateLimited() async throws {
+        var c = try await TestConnection()
+        try await c.send(.hello(.init(clientName: "test")))
+        _ = try await c.receive()
+        for _ in 1..<PacketServerConfiguration.test.maxFailedLogins {
+            try await c.send(.login(token: "expired"))
+            #expect(try await c.receive() == .loginResult(code: .tokenExpired, accountId: "", displayName: ""))
+        }
+        #expect(try await !c.isClosed)
+        try await c.send(.login(token: "banned"))
+        #expect(try await c.receive() == .loginResult(code: .accountBanned, accountId: "", displayName: ""))
+        #expect(try await c.receive() == .disconnect(code: .rateLimited, message: "too many failed logins"))
+        #expect(try await c.isClosed)
+    }
+
+    @Test func logoutSaysGoodbyeAndLeavesTheWorld() async throws {
+        let registry = SessionRegistry(maxConnections: 10)
+        let world = FakeWorldLink()
+        var c = try await TestConnection(services: TestConnection.services(registry: registry, world: world))
+        try await c.logIn()
+        try await c.send(.enterWorld(characterId: 1))
+        while world.inputs.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+        deliver([accepted], to: 1, via: registry)
+        #expect(try await c.receive() == .enterWorldResult(code: .ok, entry: entry))
+        try await c.send(.logout)
+        #expect(try await c.receive() == .disconnect(code: .ok, message: "logged out"))
+        #expect(try await c.isClosed)
+        #expect(world.inputs.last == .leave(session: 1))
+    }
+
+    @Test func chatRulesAreAnsweredByTheGateway() async throws {
+        let registry = SessionRegistry(maxConnections: 10)
+        let world = FakeWorldLink()
+        var c = try await TestConnection(services: TestConnection.services(registry: registry, world: world))
+        try await c.logIn()
+        try await c.send(.enterWorld(characterId: 1))
+        while world.inputs.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+        deliver([accepted], to: 1, via: registry)
+        _ = try await c.receive()
+
+        // Over 256 bytes but well inside the frame: refused, not MALFORMED_PACKET.
+        try await c.send(.say(text: String(repeating: "a", count: ProtocolLimits.maxChatBytes + 1)))
+        #expect(try await c.receive() == .error(requestOpcode: 0x0031, code: .chatTooLong))
+        // The default limit: 5 lines at once, then CHAT_RATE_LIMITED (the clock does not move here).
+        for i in 1...6 { try await c.send(.say(text: "line \(i)")) }
+        #expect(try await c.receive() == .error(requestOpcode: 0x0031, code: .chatRateLimited))
+        try await c.send(.ping(nonce: 1))
+        #expect(try await c.receive() == .pong(nonce: 1))
+        #expect(try await !c.isClosed)
+        let said = world.inputs.compactMap { input -> String? in
+            if case .say(_, let text) = input { return text }
+            return nil
+        }
+        #expect(said == (1...5).map { "line \($0)" })
+    }
+
     @Test func loginFailureAndCharacters() async throws {
         var c = try await TestConnection()
         try await c.send(.hello(.init(clientName: "test")))
@@ -197,19 +255,13 @@ func deliver(_ kinds: [Mmo_SessionOutput.OneOf_Kind], to session: UInt64, via re
         try await c.send(.enterWorld(characterId: 1))
         // Wait until the select call came back and the join went out.
         while world.inputs.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
-        #expect(world.inputs == [.join(session: 7, Mmo_PlayerJoin(character: FakeCharacters.character(1, account: "acc-1"), accountId: "acc-1"))])
+        #expect(world.inputs == [.join(session: 7, WorldJoin(character: FakeCharacters.character(1), accountId: "acc-1"))])
 
-        var accepted = Mmo_JoinAccepted()
-        accepted.entityID = 1001
-        accepted.zoneID = 7
-        accepted.x = 10.5
-        accepted.y = -4
-        accepted.tickRateHz = 20
         var update = WorldUpdateBuilder(tick: 1)
         update.append(.move(entityId: 5, x: 1, y: 2))
         update.append(.chat(entityId: 5, name: "Bob", text: "hi"))
         let updateBytes = Data(update.buffer.readableBytesView)
-        deliver([.joined(accepted), .update(updateBytes)], to: 7, via: registry)
+        deliver([accepted, .update(updateBytes)], to: 7, via: registry)
         #expect(try await c.receive() == .enterWorldResult(code: .ok, entry: entry))
         #expect(try await c.receive() == .worldUpdate(tick: 1, events: [.move(entityId: 5, x: 1, y: 2), .chat(entityId: 5, name: "Bob", text: "hi")]))
 
@@ -220,15 +272,13 @@ func deliver(_ kinds: [Mmo_SessionOutput.OneOf_Kind], to session: UInt64, via re
         #expect(try await c.receive() == .pong(nonce: 1))
         #expect(world.inputs.dropFirst() == [.move(session: 7, seq: 1, x: 3, y: 4), .say(session: 7, text: "hello")])
 
-        var left = Mmo_LeftWorld()
-        left.resultCode = UInt32(ResultCode.zoneUnavailable.rawValue)
-        deliver([.left(left), .update(updateBytes)], to: 7, via: registry)
+        deliver([.left(.zoneUnavailable), .update(updateBytes)], to: 7, via: registry)
         #expect(try await c.receive() == .leftWorld(code: .zoneUnavailable))
         #expect(try await c.nothingWritten(), "updates after leaving are dropped")
 
         try await c.send(.enterWorld(characterId: 2))
         while world.inputs.count < 4 { try await Task.sleep(for: .milliseconds(1)) }
-        deliver([.joined(accepted)], to: 7, via: registry)
+        deliver([accepted], to: 7, via: registry)
         _ = try await c.receive()
         try await c.send(.leaveWorld)
         #expect(try await c.receive() == .leftWorld(code: .ok))
@@ -236,7 +286,7 @@ func deliver(_ kinds: [Mmo_SessionOutput.OneOf_Kind], to session: UInt64, via re
 
         try await c.send(.enterWorld(characterId: 2))
         while world.inputs.count < 6 { try await Task.sleep(for: .milliseconds(1)) }
-        deliver([.joined(accepted)], to: 7, via: registry)
+        deliver([accepted], to: 7, via: registry)
         _ = try await c.receive()
         try await c.channel.close()
         #expect(world.inputs.last == .leave(session: 7), "closing in the world leaves it")
@@ -295,7 +345,7 @@ func deliver(_ kinds: [Mmo_SessionOutput.OneOf_Kind], to session: UInt64, via re
         try await first.logIn("acc-1")
         try await first.send(.enterWorld(characterId: 1))
         while world.inputs.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
-        deliver([.joined(Mmo_JoinAccepted())], to: 1, via: registry)
+        deliver([accepted], to: 1, via: registry)
         _ = try await first.receive()
 
         var second = try await TestConnection(id: 2, services: services)

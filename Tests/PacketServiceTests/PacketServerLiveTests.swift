@@ -1,3 +1,4 @@
+import MMOTestSupport
 import GRPCCore
 import GRPCInProcessTransport
 import Logging
@@ -60,14 +61,6 @@ func withRawClient<R: Sendable>(port: Int, _ body: (inout RawClient) async throw
     return try await channel.executeThenClose { inbound, outbound in
         var client = RawClient(inbound: inbound, outbound: outbound)
         return try await body(&client)
-    }
-}
-
-/// Waits (up to 5 s) until `condition` holds: for effects that travel the world link's batches.
-func eventually(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(5)
-    while !condition(), ContinuousClock.now < deadline {
-        try await Task.sleep(for: .milliseconds(2))
     }
 }
 

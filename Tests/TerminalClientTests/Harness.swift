@@ -7,7 +7,7 @@ import MMOProtocol
 struct Harness {
     var model: ClientScreenModel
     var now: Duration = .zero
-    var sent: [ClientCommand] = []
+    var sent: [ClientCall] = []
 
     static let arthas = CharacterSummary(id: 7, name: "Arthas", classId: 1, appearance: 0, level: 3, zoneId: 1, x: 500, y: 500)
     static let jaina = CharacterSummary(id: 8, name: "Jaina", classId: 2, appearance: 0, level: 12, zoneId: 1, x: 420.5, y: 610)
@@ -38,19 +38,19 @@ struct Harness {
     }
 
     @discardableResult
-    mutating func send(_ input: ClientInput) -> [ClientCommand] {
+    mutating func send(_ input: ClientInput) -> [ClientCall] {
         let commands = model.handle(input, now: now)
         sent += commands
         return commands
     }
 
     @discardableResult
-    mutating func press(_ key: Key) -> [ClientCommand] { send(.key(key)) }
+    mutating func press(_ key: Key) -> [ClientCall] { send(.key(key)) }
 
     /// Presses each character's key, then Enter.
     @discardableResult
-    mutating func type(_ text: String, enter: Bool = true) -> [ClientCommand] {
-        var commands: [ClientCommand] = []
+    mutating func type(_ text: String, enter: Bool = true) -> [ClientCall] {
+        var commands: [ClientCall] = []
         for character in text { commands += press(.character(character)) }
         if enter { commands += press(.enter) }
         return commands
@@ -58,14 +58,14 @@ struct Harness {
 
     /// One WORLD_UPDATE with these events.
     @discardableResult
-    mutating func world(_ events: WorldEvent..., tick: UInt64 = 1) -> [ClientCommand] {
+    mutating func world(_ events: WorldEvent..., tick: UInt64 = 1) -> [ClientCall] {
         send(.server(.world(tick: tick, events: events)))
     }
 
     /// Lets `duration` pass in ticks of 50 ms, as the shell does.
     @discardableResult
-    mutating func advance(_ duration: Duration, tick: Duration = .milliseconds(50)) -> [ClientCommand] {
-        var commands: [ClientCommand] = []
+    mutating func advance(_ duration: Duration, tick: Duration = .milliseconds(50)) -> [ClientCall] {
+        var commands: [ClientCall] = []
         let end = now + duration
         while now < end {
             now += tick
@@ -77,7 +77,7 @@ struct Harness {
     func frame(width: Int = 100, height: Int = 30) -> ScreenFrame { model.render(width: width, height: height) }
 
     /// The MOVE commands among `commands`.
-    static func moves(_ commands: [ClientCommand]) -> [(x: Float, y: Float)] {
+    static func moves(_ commands: [ClientCall]) -> [(x: Float, y: Float)] {
         commands.compactMap { if case .move(let x, let y) = $0 { (x, y) } else { nil } }
     }
 }

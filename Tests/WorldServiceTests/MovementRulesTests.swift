@@ -1,7 +1,7 @@
 import Testing
 import WorldService
 
-@Suite("MovementRules and ChatBucket")
+@Suite("MovementRules")
 struct MovementRulesTests {
     let rules = MovementRules(WorldConfiguration())
     let bounds = Zone.greenvale.bounds
@@ -36,22 +36,5 @@ struct MovementRulesTests {
         #expect(rules.judge(from: corner, at: .zero, to: Position(x: -0.01, y: 0), now: .seconds(1), within: bounds) == .outOfBounds)
         #expect(rules.judge(from: corner, at: .zero, to: Position(x: .nan, y: 1), now: .seconds(1), within: bounds) == .outOfBounds)
         #expect(rules.judge(from: corner, at: .zero, to: Position(x: 1, y: .infinity), now: .seconds(1), within: bounds) == .outOfBounds)
-    }
-
-    @Test("chat bucket allows a burst, then refills over time")
-    func chatBucket() {
-        let limit = ChatRateLimit(lines: 5, per: .seconds(10))
-        var bucket = ChatBucket(limit: limit, now: .zero)
-        var results: [Bool] = []
-        for _ in 0..<6 { results.append(bucket.take(limit: limit, now: .zero)) }
-        #expect(results == [true, true, true, true, true, false])
-        let halfToken = bucket.take(limit: limit, now: .seconds(1))
-        let oneToken = bucket.take(limit: limit, now: .seconds(2))
-        let spent = bucket.take(limit: limit, now: .seconds(2))
-        #expect(!halfToken && oneToken && !spent)
-        // Never more than the burst, however long the pause.
-        var taken = 0
-        while bucket.take(limit: limit, now: .seconds(1000)) { taken += 1 }
-        #expect(taken == 5)
     }
 }

@@ -1,3 +1,4 @@
+import MMOTestSupport
 import GRPCCore
 import GRPCInProcessTransport
 import MMOContracts
@@ -6,7 +7,7 @@ import NIOCore
 import Testing
 import WorldService
 
-@Suite("WorldGRPCService over the in-process transport")
+@Suite("WorldGRPCService over the in-process transport", .timeLimit(.minutes(1)))
 struct WorldGRPCServiceTests {
     @Test("a fake gateway joins two players, moves one, and the other sees the move in a later batch")
     func moveReachesNeighbour() async throws {
@@ -43,7 +44,10 @@ struct WorldGRPCServiceTests {
                         var moveRequested = false
                         for try await batch in response.messages {
                             for output in batch.outputs {
-                                if case .joined(let joined)? = output.kind { entities[output.sessionID] = joined.entityID }
+                                if case .joined(let joined)? = output.kind {
+                                    #expect(joined.tickRateHz == 20)
+                                    entities[output.sessionID] = joined.entityID
+                                }
                             }
                             // Move only after both joins came back, so the move lands in a later tick
                             // (a pair made in the same tick would get an appear instead).
@@ -67,7 +71,26 @@ struct WorldGRPCServiceTests {
         }
         runtime.stop()
         try await world.value
-        #expect(store.saved[101]?.x == 100.3)
+        #expect(store.saved[101]?.position.x == 100.3)
+    }
+
+    @Test("a gateway connecting to a world that is shutting down gets UNAVAILABLE")
+    func connectWhileStopping() async throws {
+        let runtime = try makeRuntime(store: InMemoryCharacterStateStore())
+        await runtime.shutdown(now: .zero)
+
+        let inProcess = InProcessTransport()
+        try await withGRPCServer(transport: inProcess.server, services: [WorldGRPCService(runtime: runtime)]) { _ in
+            try await withGRPCClient(transport: inProcess.client) { grpcClient in
+                let client = Mmo_WorldService.Client(wrapping: grpcClient)
+                let error = await #expect(throws: RPCError.self) {
+                    try await client.connect(
+                        requestProducer: { writer in try await writer.write(Mmo_GatewayBatch([])) },
+                        onResponse: { response in for try await _ in response.messages {} })
+                }
+                #expect(error?.code == .unavailable)
+            }
+        }
     }
 }
 

@@ -1,30 +1,30 @@
-import MMOContracts
+import MMOTestSupport
 import MMOProtocol
 import Testing
 import WorldService
 
-@Suite("WorldRuntime with manual ticks")
+@Suite("WorldRuntime with manual ticks", .timeLimit(.minutes(1)))
 struct WorldRuntimeTests {
     @Test("a join through a link is accepted, then the player sees itself, in one batch")
     func joinThroughLink() async throws {
         let runtime = try makeRuntime(store: InMemoryCharacterStateStore())
         let link = try runtime.openLink(peer: "test")
         let collector = BatchCollector(link)
-        runtime.submit(Mmo_GatewayBatch([.join(10, character: 1, x: 100, y: 100)]), from: link)
+        runtime.submit([.join(10, character: 1, x: 100, y: 100)], gatewayID: "gw-test", from: link)
         runtime.tick(now: .zero)
 
         let batches = try await collector.take()
         #expect(batches.count == 1)
         let batch = try #require(batches.first)
         #expect(batch.tick == 1)
-        guard case .joined(let joined)? = batch.outputs.first?.kind else {
-            Issue.record("expected JoinAccepted first, got \(batch.outputs)")
+        guard case .joined(let entityID, let zoneID, let position)? = batch.outputs.first?.outcome else {
+            Issue.record("expected a join result first, got \(batch.outputs)")
             return
         }
-        #expect(joined.zoneID == 1 && joined.x == 100 && joined.y == 100 && joined.tickRateHz == 20)
+        #expect(zoneID == 1 && position == Position(x: 100, y: 100))
         #expect(
             try batch.events(for: 10) == [
-                .appear(.init(entityId: joined.entityID, name: "P1", classId: 2, appearance: 7, level: 3, x: 100, y: 100))
+                .appear(.init(entityId: entityID, name: "P1", classId: 2, appearance: 7, level: 3, x: 100, y: 100))
             ])
         #expect(link.gatewayID == "gw-test")
         await runtime.shutdown(now: .seconds(1))
@@ -37,8 +37,8 @@ struct WorldRuntimeTests {
         let gw2 = try runtime.openLink(peer: "gw2")
         let c1 = BatchCollector(gw1)
         let c2 = BatchCollector(gw2)
-        runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 110, y: 100)]), from: gw1)
-        runtime.submit(Mmo_GatewayBatch([.join(1, character: 3, x: 120, y: 100)]), from: gw2)
+        runtime.submit([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 110, y: 100)], from: gw1)
+        runtime.submit([.join(1, character: 3, x: 120, y: 100)], from: gw2)
         runtime.tick(now: .zero)
 
         let b1 = try await c1.take()
@@ -56,25 +56,21 @@ struct WorldRuntimeTests {
         let runtime = try makeRuntime(store: store)
         let link = try runtime.openLink(peer: "test")
         let collector = BatchCollector(link)
-        runtime.submit(Mmo_GatewayBatch([.join(1, character: 42, x: 100, y: 100)]), from: link)
+        runtime.submit([.join(1, character: 42, x: 100, y: 100)], from: link)
         runtime.tick(now: .zero)
-        runtime.submit(Mmo_GatewayBatch([.move(1, seq: 1, x: 105, y: 102)]), from: link)
+        runtime.submit([.move(1, seq: 1, x: 105, y: 102)], from: link)
         runtime.tick(now: .seconds(1))
         #expect(await runtime.flushSaves())
         #expect(store.saved.isEmpty)
 
-        runtime.submit(Mmo_GatewayBatch([.leave(1)]), from: link)
+        runtime.submit([.leave(1)], from: link)
         runtime.tick(now: .seconds(2))
         #expect(await runtime.flushSaves())
         let saved = try #require(store.saved[42])
-        #expect(saved.zoneID == 1 && saved.x == 105 && saved.y == 102)
+        #expect(saved == CharacterPosition(characterID: 42, zoneID: 1, position: Position(x: 105, y: 102)))
 
         let batches = try await collector.take(atLeast: 2)
-        guard case .left(let left)? = batches.outputs(for: 1).last else {
-            Issue.record("expected LeftWorld, got \(batches.outputs(for: 1))")
-            return
-        }
-        #expect(left.resultCode == UInt32(ResultCode.ok.rawValue))
+        #expect(batches.outcomes(for: 1).last == .left(.ok))
     }
 
     @Test("autosave writes only positions that changed, once per interval")
@@ -85,9 +81,9 @@ struct WorldRuntimeTests {
         let runtime = try makeRuntime(configuration: config, store: store)
         let link = try runtime.openLink(peer: "test")
         runtime.submit(
-            Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 300, y: 300)]), from: link)
+            [.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 300, y: 300)], from: link)
         runtime.tick(now: .zero)
-        runtime.submit(Mmo_GatewayBatch([.move(1, seq: 1, x: 104, y: 100)]), from: link)
+        runtime.submit([.move(1, seq: 1, x: 104, y: 100)], from: link)
         runtime.tick(now: .seconds(1))
         runtime.tick(now: .seconds(5))
         await runtime.flushSaves()
@@ -97,7 +93,7 @@ struct WorldRuntimeTests {
         await runtime.flushSaves()
         #expect(store.saveCalls.count == 1)
         #expect(store.saved.keys.sorted() == [1])
-        #expect(store.saved[1]?.x == 104)
+        #expect(store.saved[1]?.position.x == 104)
 
         // Nothing moved since: the next interval saves nothing.
         runtime.tick(now: .seconds(21))
@@ -111,9 +107,9 @@ struct WorldRuntimeTests {
         let store = InMemoryCharacterStateStore()
         let runtime = try makeRuntime(store: store)
         let link = try runtime.openLink(peer: "test")
-        runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100)]), from: link)
+        runtime.submit([.join(1, character: 1, x: 100, y: 100)], from: link)
         runtime.tick(now: .zero)
-        runtime.submit(Mmo_GatewayBatch([.leave(1)]), from: link)
+        runtime.submit([.leave(1)], from: link)
         runtime.tick(now: .seconds(1))
 
         store.failNextSaves(1)
@@ -122,13 +118,13 @@ struct WorldRuntimeTests {
         #expect(runtime.pendingSaveCount == 1)
 
         // The character comes back, walks and leaves again before the retry.
-        runtime.submit(Mmo_GatewayBatch([.join(2, character: 1, x: 100, y: 100)]), from: link)
+        runtime.submit([.join(2, character: 1, x: 100, y: 100)], from: link)
         runtime.tick(now: .seconds(2))
-        runtime.submit(Mmo_GatewayBatch([.move(2, seq: 1, x: 108, y: 100), .leave(2)]), from: link)
+        runtime.submit([.move(2, seq: 1, x: 108, y: 100), .leave(2)], from: link)
         runtime.tick(now: .seconds(3))
         #expect(runtime.pendingSaveCount == 1)
         #expect(await runtime.flushSaves())
-        #expect(store.saved[1]?.x == 108)
+        #expect(store.saved[1]?.position.x == 108)
         #expect(store.saveCalls.count == 1)
         #expect(runtime.pendingSaveCount == 0)
     }
@@ -141,18 +137,17 @@ struct WorldRuntimeTests {
         let runtime = try makeRuntime(configuration: config, store: store)
         let link = try runtime.openLink(peer: "test")
         let collector = BatchCollector(link)
-        runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 120, y: 100)]), from: link)
+        runtime.submit([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 120, y: 100)], from: link)
         runtime.tick(now: .zero)
         store.failNextSaves(1)  // the first final attempt fails; the retry must succeed
 
         await runtime.shutdown(now: .seconds(1))
         #expect(store.saved.keys.sorted() == [1, 2])
         let batches = try await collector.drainToEnd()
-        let lastOutputs = try #require(batches.last).outputs.compactMap(\.kind)
-        let shuttingDown = UInt32(ResultCode.serverShuttingDown.rawValue)
-        #expect(lastOutputs.filter { if case .left(let l) = $0 { l.resultCode == shuttingDown } else { false } }.count == 2)
+        let lastOutputs = try #require(batches.last).outputs.map(\.outcome)
+        #expect(lastOutputs.filter { $0 == .left(.serverShuttingDown) }.count == 2)
         #expect(link.closeReason == .worldStopping)
-        #expect(throws: RPCError.self) { try runtime.openLink(peer: "late") }
+        #expect(throws: WorldRuntimeError.shuttingDown) { try runtime.openLink(peer: "late") }
     }
 
     @Test("a closed gateway link makes its players leave, seen by others, and saves them")
@@ -162,8 +157,8 @@ struct WorldRuntimeTests {
         let gw1 = try runtime.openLink(peer: "gw1")
         let gw2 = try runtime.openLink(peer: "gw2")
         let c2 = BatchCollector(gw2)
-        runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100)]), from: gw1)
-        runtime.submit(Mmo_GatewayBatch([.join(1, character: 2, x: 110, y: 100)]), from: gw2)
+        runtime.submit([.join(1, character: 1, x: 100, y: 100)], from: gw1)
+        runtime.submit([.join(1, character: 2, x: 110, y: 100)], from: gw2)
         runtime.tick(now: .zero)
         let first = try await c2.take()
         let entityA = try first.events(for: 1).compactMap { event -> UInt64? in
@@ -177,7 +172,7 @@ struct WorldRuntimeTests {
         #expect(try await c2.take().events(for: 1) == [.disappear(entityId: eA)])
         #expect(runtime.playerCount == 1)
         await runtime.flushSaves()
-        #expect(store.saved[1]?.x == 100)
+        #expect(store.saved[1]?.position.x == 100)
     }
 
     @Test("the same character joining through another gateway logs the old session out")
@@ -187,18 +182,14 @@ struct WorldRuntimeTests {
         let gw2 = try runtime.openLink(peer: "gw2")
         let c1 = BatchCollector(gw1)
         let c2 = BatchCollector(gw2)
-        runtime.submit(Mmo_GatewayBatch([.join(5, character: 1, x: 100, y: 100)]), from: gw1)
+        runtime.submit([.join(5, character: 1, x: 100, y: 100)], from: gw1)
         runtime.tick(now: .zero)
         _ = try await c1.take()
-        runtime.submit(Mmo_GatewayBatch([.join(9, character: 1, x: 100, y: 100)]), from: gw2)
+        runtime.submit([.join(9, character: 1, x: 100, y: 100)], from: gw2)
         runtime.tick(now: .seconds(1))
 
-        guard case .left(let left)? = try await c1.take().outputs(for: 5).first else {
-            Issue.record("old session was not told it left")
-            return
-        }
-        #expect(left.resultCode == UInt32(ResultCode.loggedInElsewhere.rawValue))
-        guard case .joined? = try await c2.take().outputs(for: 9).first else {
+        #expect(try await c1.take().outcomes(for: 5).first == .left(.loggedInElsewhere))
+        guard case .joined? = try await c2.take().outcomes(for: 9).first else {
             Issue.record("new session was not accepted")
             return
         }
@@ -213,25 +204,15 @@ struct WorldRuntimeTests {
         let runtime = try makeRuntime(configuration: config, store: InMemoryCharacterStateStore())
         let link = try runtime.openLink(peer: "test")
         let collector = BatchCollector(link)
-        runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 300, y: 300)]), from: link)
-        runtime.submit(Mmo_GatewayBatch([.move(1, seq: 1, x: -5, y: 0), .join(3, character: 3, x: 1, y: 1), .leave(2)]), from: link)
+        runtime.submit([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 300, y: 300)], from: link)
+        runtime.submit([.move(1, seq: 1, x: -5, y: 0), .join(3, character: 3, x: 1, y: 1), .leave(2)], from: link)
         runtime.tick(now: .zero)
 
-        let outputs = try await collector.take().flatMap { $0.outputs }
-        func kinds(_ session: UInt64) -> [Mmo_SessionOutput.OneOf_Kind] {
-            outputs.filter { $0.sessionID == session }.compactMap(\.kind)
-        }
-        guard case .rejected(let busy)? = kinds(3).first else {
-            Issue.record("overflowing join was not refused: \(kinds(3))")
-            return
-        }
-        #expect(busy.resultCode == UInt32(ResultCode.busy.rawValue))
-        #expect(kinds(2).contains { if case .left = $0 { true } else { false } })
+        let batches = try await collector.take()
+        #expect(batches.outcomes(for: 3).first == .rejected(.busy), "overflowing join was not refused")
+        #expect(batches.outcomes(for: 2).contains { if case .left = $0 { true } else { false } })
         // The dropped move would have produced a correction for session 1.
-        let events1 = try kinds(1).compactMap { kind -> [WorldEvent]? in
-            guard case .update(let data) = kind else { return nil }
-            return try decodeUpdate(.init(bytes: data)).events
-        }.flatMap { $0 }
+        let events1 = try batches.events(for: 1)
         #expect(!events1.contains { if case .correction = $0 { true } else { false } })
         #expect(runtime.playerCount == 1)
         await runtime.shutdown(now: .seconds(1))
@@ -243,10 +224,10 @@ struct WorldRuntimeTests {
         config.maxPendingBatchesPerGateway = 2
         let runtime = try makeRuntime(configuration: config, store: InMemoryCharacterStateStore())
         let link = try runtime.openLink(peer: "slow")  // nobody reads link.batches
-        runtime.submit(Mmo_GatewayBatch([.join(1, character: 1, x: 100, y: 100)]), from: link)
+        runtime.submit([.join(1, character: 1, x: 100, y: 100)], from: link)
         for t in 0..<3 {
             // An out-of-bounds move guarantees output every tick.
-            runtime.submit(Mmo_GatewayBatch([.move(1, seq: UInt32(t), x: -1, y: -1)]), from: link)
+            runtime.submit([.move(1, seq: UInt32(t), x: -1, y: -1)], from: link)
             runtime.tick(now: .seconds(t))
         }
         #expect(link.closeReason == .tooSlow)
@@ -256,7 +237,7 @@ struct WorldRuntimeTests {
     }
 }
 
-@Suite("WorldRuntime run loop")
+@Suite("WorldRuntime run loop", .timeLimit(.minutes(1)))
 struct WorldRunLoopTests {
     @Test("stop() ends run(), and every player's position is saved")
     func stopSaves() async throws {
@@ -265,18 +246,14 @@ struct WorldRunLoopTests {
         let running = Task { try await runtime.run() }
         let link = try runtime.openLink(peer: "test")
         let collector = BatchCollector(link)
-        runtime.submit(Mmo_GatewayBatch([.join(1, character: 7, x: 250, y: 260)]), from: link)
+        runtime.submit([.join(1, character: 7, x: 250, y: 260)], from: link)
         try await eventually { runtime.playerCount == 1 }
 
         runtime.stop()
         try await running.value
-        #expect(store.saved[7]?.x == 250 && store.saved[7]?.y == 260)
-        let shuttingDown = UInt32(ResultCode.serverShuttingDown.rawValue)
-        let left = try await collector.drainToEnd().outputs(for: 1).contains {
-            if case .left(let l) = $0 { l.resultCode == shuttingDown } else { false }
-        }
-        #expect(left)
-        await #expect(throws: RPCError.self) { try await runtime.run() }
+        #expect(store.saved[7]?.position == Position(x: 250, y: 260))
+        #expect(try await collector.drainToEnd().outcomes(for: 1).contains(.left(.serverShuttingDown)))
+        await #expect(throws: WorldRuntimeError.alreadyRunning) { try await runtime.run() }
     }
 
     @Test("cancelling the task running the world still completes the final save")
@@ -285,12 +262,12 @@ struct WorldRunLoopTests {
         let runtime = try makeRuntime(store: store)
         let running = Task { try await runtime.run() }
         let link = try runtime.openLink(peer: "test")
-        runtime.submit(Mmo_GatewayBatch([.join(1, character: 8, x: 10, y: 20)]), from: link)
+        runtime.submit([.join(1, character: 8, x: 10, y: 20)], from: link)
         try await eventually { runtime.playerCount == 1 }
 
         running.cancel()
         try await running.value
-        #expect(store.inner.saved[8]?.x == 10)
+        #expect(store.inner.saved[8]?.position.x == 10)
     }
 
     @Test("stop() before run() makes run() return at once instead of failing")
@@ -298,7 +275,7 @@ struct WorldRunLoopTests {
         let runtime = try makeRuntime(store: InMemoryCharacterStateStore())
         runtime.stop()
         try await runtime.run()
-        #expect(throws: RPCError.self) { try runtime.openLink(peer: "late") }
+        #expect(throws: WorldRuntimeError.shuttingDown) { try runtime.openLink(peer: "late") }
     }
 
     @Test("an impossible configuration is refused at construction")

@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// Implementations may throw (Redis down); ``GameDatabase`` treats every failure as a miss and
 /// carries on with the database.
-public protocol GameCache: Sendable {
+protocol GameCache: Sendable {
     func get(_ key: String) async throws -> [UInt8]?
     func set(_ key: String, value: [UInt8], ttl: Duration) async throws
     func delete(_ keys: [String]) async throws
@@ -20,7 +20,7 @@ public protocol GameCache: Sendable {
 /// A bounded in-memory cache. Expired entries are dropped on access and when the cache is full;
 /// if it is still full, an arbitrary tenth of the entries is evicted (amortized O(1), and a cache
 /// of sessions and character lists has no hot set worth the bookkeeping of LRU).
-public final class InMemoryCache: GameCache {
+final class InMemoryCache: GameCache {
     private struct Entry {
         var value: [UInt8]
         var expires: ContinuousClock.Instant
@@ -30,11 +30,11 @@ public final class InMemoryCache: GameCache {
     private let capacity: Int
     private let clock = ContinuousClock()
 
-    public init(capacity: Int = 10_000) {
+    init(capacity: Int = 10_000) {
         self.capacity = max(1, capacity)
     }
 
-    public func get(_ key: String) async throws -> [UInt8]? {
+    func get(_ key: String) async throws -> [UInt8]? {
         let now = clock.now
         return entries.withLock { entries in
             guard let entry = entries[key] else { return nil }
@@ -46,7 +46,7 @@ public final class InMemoryCache: GameCache {
         }
     }
 
-    public func set(_ key: String, value: [UInt8], ttl: Duration) async throws {
+    func set(_ key: String, value: [UInt8], ttl: Duration) async throws {
         guard ttl > .zero else { return }
         let now = clock.now
         entries.withLock { entries in
@@ -62,15 +62,15 @@ public final class InMemoryCache: GameCache {
         }
     }
 
-    public func delete(_ keys: [String]) async throws {
+    func delete(_ keys: [String]) async throws {
         entries.withLock { entries in
             for key in keys { entries[key] = nil }
         }
     }
 
-    public func ping() async throws {}
+    func ping() async throws {}
 
-    public func shutdown() async {
+    func shutdown() async {
         entries.withLock { $0.removeAll() }
     }
 
@@ -80,34 +80,34 @@ public final class InMemoryCache: GameCache {
 
 /// The cache in Redis via ``MMORedis/RedisClient``. Keys get the client configuration's
 /// `keyPrefix` (empty by default) in front, as that configuration asks of its callers.
-public final class RedisCache: GameCache {
+final class RedisCache: GameCache {
     let client: RedisClient
     private let prefix: String
 
-    public init(client: RedisClient) {
+    init(client: RedisClient) {
         self.client = client
         self.prefix = client.configuration.keyPrefix
     }
 
-    public func get(_ key: String) async throws -> [UInt8]? {
+    func get(_ key: String) async throws -> [UInt8]? {
         guard let buffer = try await client.get(prefix + key) else { return nil }
         return Array(buffer.readableBytesView)
     }
 
-    public func set(_ key: String, value: [UInt8], ttl: Duration) async throws {
+    func set(_ key: String, value: [UInt8], ttl: Duration) async throws {
         guard ttl > .zero else { return }
         try await client.set(prefix + key, value: ByteBuffer(bytes: value), expiresIn: ttl)
     }
 
-    public func delete(_ keys: [String]) async throws {
+    func delete(_ keys: [String]) async throws {
         try await client.delete(keys.map { prefix + $0 })
     }
 
-    public func ping() async throws {
+    func ping() async throws {
         try await client.ping()
     }
 
-    public func shutdown() async {
+    func shutdown() async {
         await client.shutdown()
     }
 }

@@ -1,13 +1,13 @@
 import Logging
 /// The SQL dialect a backend speaks. Only DDL and a few introspection queries differ; the
 /// domain statements are written once in the common subset of PostgreSQL and SQLite.
-enum SQLDialect: Sendable {
+package enum SQLDialect: Sendable {
     case postgres
     case sqlite
 }
 
 /// Something that runs statements: the pool, or one connection inside a transaction.
-protocol SQLExecutor: Sendable {
+package protocol SQLExecutor: Sendable {
     func query(_ statement: SQLStatement) async throws -> [SQLRow]
 }
 
@@ -36,7 +36,7 @@ extension SQLExecutor {
 }
 
 /// A database connection (pool) for ``GameDatabase``.
-protocol SQLBackend: SQLExecutor {
+package protocol SQLBackend: SQLExecutor {
     var dialect: SQLDialect { get }
 
     /// Long-running: keeps the pool (or file) open until the calling task is cancelled.
@@ -54,7 +54,7 @@ protocol SQLBackend: SQLExecutor {
 }
 
 /// What the domain code needs to know about a database error.
-enum SQLErrorKind: Sendable, Equatable {
+package enum SQLErrorKind: Sendable, Equatable {
     /// SQLSTATE 23505 / SQLITE_CONSTRAINT_UNIQUE (or PRIMARYKEY).
     case uniqueViolation
     /// The database could not be reached or the connection broke.

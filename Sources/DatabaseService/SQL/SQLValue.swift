@@ -5,7 +5,7 @@ import Foundation
 /// Both backends speak this small vocabulary so the domain code is written once. Timestamps
 /// travel as Unix epoch milliseconds: PostgreSQL binds them as `timestamptz`, SQLite stores them
 /// as INTEGER milliseconds.
-enum SQLValue: Sendable, Equatable {
+package enum SQLValue: Sendable, Equatable {
     case null
     case text(String)
     case int(Int64)
@@ -17,21 +17,21 @@ enum SQLValue: Sendable, Equatable {
 /// A parameterized statement. Placeholders are written PostgreSQL-style (`$1`, `$2`, ...);
 /// the SQLite backend rewrites them to `?1`, `?2` so that reusing a number binds the same value
 /// on both backends. Identifiers never come from input: they come from ``AuthNaming``'s fixed table.
-struct SQLStatement: Sendable, CustomStringConvertible {
+package struct SQLStatement: Sendable, CustomStringConvertible {
     var sql: String
     var binds: [SQLValue]
 
-    init(_ sql: String, _ binds: [SQLValue] = []) {
+    package init(_ sql: String, _ binds: [SQLValue] = []) {
         self.sql = sql
         self.binds = binds
     }
 
     /// The SQL only: bound values can be secrets (tokens, password hashes) and must never be logged.
-    var description: String { sql }
+    package var description: String { sql }
 }
 
 /// One result row, addressable by column name.
-struct SQLRow: Sendable {
+package struct SQLRow: Sendable {
     var columns: [String]
     var values: [SQLValue]
 

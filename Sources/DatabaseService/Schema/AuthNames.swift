@@ -3,17 +3,17 @@
 /// Every identifier that reaches SQL comes from here (or is a literal in our own statements):
 /// logical names are compile-time constants in camelCase, translated by a fixed rule, never
 /// taken from input.
-struct AuthNames: Sendable, Equatable {
+package struct AuthNames: Sendable, Equatable {
     let naming: DatabaseConfiguration.AuthNaming
 
     // Table names are the same in both namings (singular, `user` reserved in PostgreSQL).
-    static let userTable = "user"
-    static let sessionTable = "session"
-    static let accountTable = "account"
+    package static let userTable = "user"
+    package static let sessionTable = "session"
+    package static let accountTable = "account"
     static let verificationTable = "verification"
 
     /// Columns we read or write, by table, as better-auth's logical (camelCase) field names.
-    enum Column: String, CaseIterable, Sendable {
+    package enum Column: String, CaseIterable, Sendable {
         // "user"
         case userID = "user.id", userName = "user.name", userEmail = "user.email"
         case userEmailVerified = "user.emailVerified", userImage = "user.image"
@@ -63,7 +63,7 @@ struct AuthNames: Sendable, Equatable {
     }
 
     /// The physical column name, quoted for SQL.
-    func q(_ column: Column) -> String { quoteIdentifier(name(column)) }
+    package func q(_ column: Column) -> String { quoteIdentifier(name(column)) }
 
     /// `emailVerified` -> `email_verified`, `userId` -> `user_id`.
     static func snakeCase(_ camel: String) -> String {
@@ -82,7 +82,7 @@ struct AuthNames: Sendable, Equatable {
 
 /// Double-quotes an identifier. Only ever called with names from fixed tables in this module;
 /// the precondition documents (and enforces) that no input can reach it.
-func quoteIdentifier(_ name: String) -> String {
+package func quoteIdentifier(_ name: String) -> String {
     precondition(
         !name.isEmpty && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x41 && $0 <= 0x5a) || $0 == 0x5f },
         "identifier must come from a fixed table")

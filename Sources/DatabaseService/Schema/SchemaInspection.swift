@@ -1,8 +1,8 @@
 /// What ``GameDatabase/prepare()`` found: which optional better-auth columns exist.
-struct DetectedSchema: Sendable, Equatable {
+package struct DetectedSchema: Sendable, Equatable {
     var optionalColumns: Set<AuthNames.Column>
 
-    func has(_ column: AuthNames.Column) -> Bool { optionalColumns.contains(column) }
+    package func has(_ column: AuthNames.Column) -> Bool { optionalColumns.contains(column) }
 }
 
 extension GameDatabase {

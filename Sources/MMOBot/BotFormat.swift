@@ -1,40 +1,27 @@
-import ArgumentParser
 import Foundation
 import MMOClient
-import MMOProtocol
 
-/// Scripted and load-test bots that play the game over the real client protocol.
-@main
-struct MMOBot: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "mmo-bot",
-        abstract: "Bots that play the MMO server over its client protocol.",
-        subcommands: [ScenarioCommand.self, LoadCommand.self, PingCommand.self])
+/// Where a bot run writes its lines: one call per line, without the newline. The executable
+/// passes `print`; tests collect the lines to check them.
+public typealias BotOutput = @Sendable (String) -> Void
+
+/// A bot option that is out of range; the message names the flag, as `mmo-bot` prints it.
+public struct BotConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }
 
-/// Where the packet service listens.
-struct ServerOptions: ParsableArguments {
-    @Option(help: "Packet service host.")
-    var host = "127.0.0.1"
-
-    @Option(help: "Packet service port.")
-    var port = 7777
-}
-
-/// Output helpers shared by the subcommands.
-enum Report {
+/// Text formats shared by the runs. Scripts parse some of these lines, so they stay stable.
+enum BotFormat {
+    /// "12.34 ms", or "-" when there is no value (no samples).
     static func millis(_ duration: Duration?) -> String {
         guard let duration else { return "-" }
-        return String(format: "%.2f ms", millisValue(duration))
+        return millis(duration.inMilliseconds)
     }
 
-    static func millisValue(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        millisValue(duration) / 1000
+    static func millis(_ value: Double?) -> String {
+        value.map { String(format: "%.2f ms", $0) } ?? "-"
     }
 
     static func position(_ x: Float, _ y: Float) -> String {

@@ -80,7 +80,7 @@ final class LoadRecorder: Sendable {
     let loginLatency = Mutex(LatencyHistogram())
     let enterLatency = Mutex(LatencyHistogram())
     /// The point bots gather around: --center-x/--center-y or the first bot's spawn point.
-    let center = Mutex<(x: Float, y: Float)?>(nil)
+    let center = Mutex<BotPosition?>(nil)
 
     private final class LatencyShard: Sendable {
         let histogram = Mutex(LatencyHistogram())

@@ -1,3 +1,4 @@
+import DatabaseService
 import Foundation
 
 /// better-auth's password hash format: `"<saltHex>:<keyHex>"`.
@@ -5,6 +6,10 @@ import Foundation
 /// key = scrypt(NFKC(password) as UTF-8, salt, N = 16384, r = 16, p = 1, dkLen = 64), where the salt
 /// given to scrypt is the 32-character lowercase hex string's ASCII bytes (not the 16 raw bytes):
 /// that is what better-auth does, and hashes must verify on both sides.
+///
+/// Lives in DevTools, not in the production database library: the game never verifies passwords
+/// (players sign in on the web app, the game accepts its sessions); only creating users for
+/// development and tests needs the format, and `verify` proves those hashes are better-auth's.
 ///
 /// Hashing and verifying are CPU-bound (~0.1 s and 16 MB in release builds): from async code,
 /// run them on a Dispatch queue rather than on Swift concurrency's cooperative threads (and not
@@ -57,7 +62,7 @@ public enum BetterAuthPassword {
 }
 
 /// Runs CPU-bound `work` on a Dispatch global queue and awaits it.
-func offloadCPU<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+package func offloadCPU<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global(qos: .userInitiated).async {
             continuation.resume(with: Result(catching: work))
@@ -65,19 +70,7 @@ func offloadCPU<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
     }
 }
 
-private let hexDigits = Array("0123456789abcdef".utf8)
-
-func hexEncode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.underestimatedCount * 2)
-    for byte in bytes {
-        out.append(hexDigits[Int(byte >> 4)])
-        out.append(hexDigits[Int(byte & 0x0f)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
-
-func hexDecode<S: StringProtocol>(_ string: S) -> [UInt8]? {
+package func hexDecode<S: StringProtocol>(_ string: S) -> [UInt8]? {
     let utf8 = Array(string.utf8)
     guard utf8.count % 2 == 0 else { return nil }
     func nibble(_ c: UInt8) -> UInt8? {

@@ -1,3 +1,9 @@
+import DatabaseService
+
+// Development helpers that play the web app's part: create better-auth users and sessions as
+// better-auth's sign-up would. Used by `mmo dev create-user` and tests; kept out of the
+// production DatabaseService library, whose SQL layer they reach through `package` access.
+
 extension GameDatabase {
     /// Creates a better-auth user with an email/password credential, as better-auth's sign-up
     /// would: a `"user"` row and an `account` row with `providerId = 'credential'`,
@@ -102,7 +108,7 @@ private func insert(into table: String, _ columns: [AuthNames.Column], _ values:
 private let alphanumerics = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
 /// `count` characters of [A-Za-z0-9], uniformly (no modulo bias), from the system CSPRNG.
-func randomAlphanumeric(_ count: Int) -> String {
+package func randomAlphanumeric(_ count: Int) -> String {
     var generator = SystemRandomNumberGenerator()
     return String((0..<count).map { _ in alphanumerics[Int.random(in: 0..<alphanumerics.count, using: &generator)] })
 }

@@ -1,0 +1,129 @@
+import Foundation
+import GRPCCore
+import MMOContracts
+import MMOProtocol
+
+// The world link's gRPC stream and the one place where world protobuf messages are translated
+// to and from the gateway's own types (WorldSessionLink.swift). Connections, the registry and
+// the state machine never see a `Mmo_` type.
+
+extension WorldLink {
+    /// The world service client the link keeps its `Connect` stream on.
+    typealias Client = Mmo_WorldService.ClientProtocol
+    /// One queued input. Built in the world's form on the connection's event loop, so the single
+    /// writer task only gathers them into a batch.
+    typealias Input = Mmo_GatewayInput
+
+    /// One stream: the first message names the gateway, then batches of inputs go up while
+    /// world batches come down and are routed to their connections.
+    func connectOnce() async throws {
+        try await client.connect(
+            requestProducer: { writer in
+                try await self.writeBatches(to: writer)
+            },
+            onResponse: { response in
+                let batches = response.messages
+                self.linkEstablished()
+                for try await batch in batches {
+                    self.metrics.worldBatchesReceived.increment()
+                    self.registry.deliver(batch.outputs.lazy.compactMap({ o in o.kind.map { (session: o.sessionID, output: WorldOutput($0)) } }))
+                }
+            }
+        )
+    }
+
+    private func writeBatches(to writer: RPCWriter<Mmo_GatewayBatch>) async throws {
+        var hello = Mmo_GatewayBatch()
+        hello.gatewayID = gatewayId
+        try await writer.write(hello)
+        while true {
+            let (inputs, draining) = await nextInputs()
+            if !inputs.isEmpty {
+                var batch = Mmo_GatewayBatch()
+                batch.inputs = inputs
+                try await writer.write(batch)
+                metrics.worldBatchesSent.increment()
+                metrics.worldInputsSent.increment(by: Int64(inputs.count))
+            }
+            if draining || Task.isCancelled { return }
+            // The coalescing window: inputs arriving meanwhile go out together.
+            try await Task.sleep(for: flushInterval)
+        }
+    }
+}
+
+// MARK: - Gateway types -> protobuf
+
+extension Mmo_GatewayInput {
+    init(session: UInt64, join: WorldJoin) {
+        self.init()
+        sessionID = session
+        kind = .join(Mmo_PlayerJoin(join))
+    }
+
+    init(session: UInt64, moveSeq seq: UInt32, x: Float, y: Float) {
+        var move = Mmo_PlayerMove()
+        move.seq = seq
+        move.x = x
+        move.y = y
+        self.init()
+        sessionID = session
+        kind = .move(move)
+    }
+
+    init(session: UInt64, say text: String) {
+        var say = Mmo_PlayerSay()
+        say.text = text
+        self.init()
+        sessionID = session
+        kind = .say(say)
+    }
+
+    init(leaving session: UInt64) {
+        self.init()
+        sessionID = session
+        kind = .leave(Mmo_PlayerLeave())
+    }
+}
+
+extension Mmo_PlayerJoin {
+    init(_ join: WorldJoin) {
+        self.init()
+        characterID = join.characterId
+        accountID = join.accountId
+        name = join.name
+        classID = join.classId
+        appearance = join.appearance
+        level = join.level
+        zoneID = join.zoneId
+        x = join.x
+        y = join.y
+    }
+}
+
+// MARK: - Protobuf -> gateway types
+
+extension WorldOutput {
+    init(_ kind: Mmo_SessionOutput.OneOf_Kind) {
+        switch kind {
+        case .update(let body): self = .update(body)
+        case .joined(let accepted): self = .joined(WorldEntry(accepted))
+        case .rejected(let rejected): self = .rejected(ResultCode(worldCode: rejected.resultCode))
+        case .left(let left): self = .left(ResultCode(worldCode: left.resultCode))
+        }
+    }
+}
+
+extension WorldEntry {
+    /// The ENTER_WORLD_RESULT payload for the world's acceptance.
+    init(_ a: Mmo_JoinAccepted) {
+        self.init(entityId: a.entityID, zoneId: a.zoneID, x: a.x, y: a.y, tickRateHz: UInt16(clamping: a.tickRateHz))
+    }
+}
+
+extension ResultCode {
+    /// A code carried in a world message as `uint32`; out-of-range values become INTERNAL_ERROR.
+    init(worldCode: UInt32) {
+        self = UInt16(exactly: worldCode).map(ResultCode.init(rawValue:)) ?? .internalError
+    }
+}

@@ -1,0 +1,14 @@
+/// One input to the simulation, already attributed to a session.
+public enum PlayerCommand: Sendable, Equatable {
+    /// Enter the world. `zoneID` 0 means "the default zone, at its spawn point"; a position outside
+    /// the zone (or non-finite) also means the spawn point. Every entry gets a new entity id,
+    /// even for a character that was in the world before.
+    case join(PlayerProfile, zoneID: UInt32, position: Position)
+    /// Walk to a position. `seq` is echoed in a correction if the move is refused.
+    case move(seq: UInt32, to: Position)
+    /// Say-chat to everyone nearby. The gateway enforces the length and rate limits; the world
+    /// only drops lines it could not encode (empty or over the protocol's limit).
+    case say(String)
+    /// Leave the world (client asked, or its connection closed).
+    case leave
+}
