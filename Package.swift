@@ -69,10 +69,12 @@ let package = Package(
             ]
         ),
         .target(name: "MMOContracts", dependencies: grpc + [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // Duration -> number conversions, the one copy every module uses.
+        .target(name: "MMOTime"),
         .target(name: "MMOProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(
             name: "MMORedis",
-            dependencies: [
+            dependencies: ["MMOTime", 
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,7 +84,7 @@ let package = Package(
         // MARK: services
         .target(
             name: "DatabaseService",
-            dependencies: ["MMOContracts", "MMORedis",
+            dependencies: ["MMOTime", "MMOContracts", "MMORedis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -91,7 +93,7 @@ let package = Package(
         ),
         // Development helpers (better-auth users, sessions, scrypt hashes) for `mmo dev` and tests;
         // not linked into the services.
-        .target(name: "DevTools", dependencies: ["DatabaseService", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "DevTools", dependencies: ["MMOTime", "DatabaseService", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "AuthService",
             dependencies: ["MMOContracts", .product(name: "Crypto", package: "swift-crypto")] + grpc + observability
@@ -99,7 +101,7 @@ let package = Package(
         .target(name: "CharacterService", dependencies: ["MMOContracts"] + grpc + observability),
         .target(
             name: "WorldService",
-            dependencies: ["MMOContracts", "MMOProtocol",
+            dependencies: ["MMOTime", "MMOContracts", "MMOProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ] + grpc + observability
@@ -113,7 +115,7 @@ let package = Package(
         ),
         .target(
             name: "MMOClient",
-            dependencies: ["MMOProtocol",
+            dependencies: ["MMOTime", "MMOProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -146,7 +148,7 @@ let package = Package(
         // Scenario, load and ping bots; `mmo-bot` is their command line.
         .target(
             name: "MMOBot",
-            dependencies: ["MMOClient", "MMOProtocol",
+            dependencies: ["MMOTime", "MMOClient", "MMOProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -199,7 +201,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "MMOServerTests", dependencies: ["MMOServer", "MMOUtils", .product(name: "Configuration", package: "swift-configuration")]),
+        .testTarget(
+            name: "MMOServerTests",
+            dependencies: ["MMOServer", "MMOUtils", "MMOContracts", "PacketService",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+            ]
+        ),
         .testTarget(
             name: "DatabaseServiceTests",
             dependencies: ["DatabaseService", "DevTools", "MMOContracts", "MMORedis",
@@ -216,7 +225,7 @@ let package = Package(
         .testTarget(name: "CharacterServiceTests", dependencies: ["CharacterService", "MMOContracts"]),
         .testTarget(
             name: "WorldServiceTests",
-            dependencies: ["WorldService", "MMOContracts", "MMOProtocol", "MMOTestSupport",
+            dependencies: ["MMOTime", "WorldService", "MMOContracts", "MMOProtocol", "MMOTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
@@ -254,14 +263,14 @@ let package = Package(
         .testTarget(name: "TerminalClientTests", dependencies: ["TerminalClient", "MMOClient", "MMOProtocol"]),
         .testTarget(
             name: "MMOBotTests",
-            dependencies: ["MMOBot", "MMOClient", "MMOProtocol", "MMOTestSupport",
+            dependencies: ["MMOTime", "MMOBot", "MMOClient", "MMOProtocol", "MMOTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(
             name: "ProtocolSpecTests",
-            dependencies: ["MMOProtocol", "PacketService", "WorldService", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["MMOProtocol", "MMOTime", "PacketService", "WorldService", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -1,3 +1,4 @@
+import MMOTime
 import Metrics
 
 /// The operations whose latency is measured; also the `operation` dimension of the metrics.
@@ -51,8 +52,7 @@ struct DatabaseMetrics: Sendable {
     }
 
     func record(_ operation: DatabaseOperation, duration: Duration, failed: Bool) {
-        let (seconds, attoseconds) = duration.components
-        timers[operation]?.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        timers[operation]?.recordNanoseconds(duration.wholeNanoseconds)
         if failed { failures[operation]?.increment() }
     }
 

@@ -1,3 +1,4 @@
+import MMOTime
 import DatabaseService
 
 // Development helpers that play the web app's part: create better-auth users and sessions as
@@ -83,8 +84,7 @@ extension GameDatabase {
             _ = try requireSchema()
             let token = randomAlphanumeric(32)
             let now = Self.nowMs()
-            let (seconds, attoseconds) = lifetime.components
-            let expires = now + seconds * 1000 + attoseconds / 1_000_000_000_000_000
+            let expires = now + lifetime.wholeMilliseconds
             let columns: [AuthNames.Column] = [
                 .sessionID, .sessionToken, .sessionExpiresAt, .sessionCreatedAt, .sessionUpdatedAt, .sessionUserID,
             ]

@@ -1,3 +1,4 @@
+import MMOTime
 import Foundation
 import MMOClient
 

@@ -1,3 +1,5 @@
+import MMOTime
+
 /// A point on the world plane, as the bots plan their walks.
 public struct BotPosition: Sendable, Equatable, CustomStringConvertible {
     public var x: Float

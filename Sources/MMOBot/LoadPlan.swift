@@ -1,3 +1,4 @@
+import MMOTime
 import Foundation
 
 /// The pure arithmetic of a load run: character names, where bots walk, and how their timers

@@ -1,3 +1,4 @@
+import MMOTime
 import MMOClient
 import MMOProtocol
 import Synchronization

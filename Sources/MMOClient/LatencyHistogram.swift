@@ -1,3 +1,5 @@
+import MMOTime
+
 /// A fixed-memory latency histogram for load bots: microsecond resolution below 128 µs, then 64
 /// buckets per power of two (at most ~1.6% error), up to ~19 hours. Recording is O(1) with no
 /// allocation, so it can run on the event loop for every observed event, and histograms from
@@ -23,7 +25,7 @@ public struct LatencyHistogram: Sendable, Equatable {
 
     /// Records one sample; negative durations count as zero.
     public mutating func record(_ duration: Duration) {
-        let micros = Self.micros(duration)
+        let micros = duration.wholeMicroseconds
         counts[Self.index(of: micros)] &+= 1
         if count == 0 || duration < min { min = Swift.max(duration, .zero) }
         if duration > max { max = duration }
@@ -61,12 +63,6 @@ public struct LatencyHistogram: Sendable, Equatable {
             }
         }
         return max
-    }
-
-    private static func micros(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        guard seconds >= 0 else { return 0 }
-        return UInt64(seconds) &* 1_000_000 &+ UInt64(attoseconds / 1_000_000_000_000)
     }
 
     private static func index(of micros: UInt64) -> Int {

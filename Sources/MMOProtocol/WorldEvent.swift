@@ -104,36 +104,3 @@ public enum WorldEvent: Sendable, Equatable {
         }
     }
 }
-
-/// Builds WORLD_UPDATE bodies (`u64 tick | u16 count | events`) without per-event allocation:
-/// the world appends events for one player into one reusable buffer per tick.
-public struct WorldUpdateBuilder {
-    public private(set) var buffer: ByteBuffer
-    public private(set) var count: UInt16 = 0
-    private let countIndex: Int
-
-    public init(tick: UInt64, allocator: ByteBufferAllocator = ByteBufferAllocator(), capacity: Int = 256) {
-        buffer = allocator.buffer(capacity: capacity)
-        buffer.writeInteger(tick)
-        countIndex = buffer.writerIndex
-        buffer.writeInteger(UInt16(0))
-    }
-
-    /// Appends an event; returns false (appending nothing) when the update is full, either by
-    /// count or by `maxBodyBytes`, so the caller starts another update for the same tick.
-    @discardableResult
-    public mutating func append(_ event: WorldEvent, maxBodyBytes: Int = ProtocolLimits.maxServerFrame - 2) -> Bool {
-        guard count < UInt16.max else { return false }
-        let before = buffer.writerIndex
-        event.encode(into: &buffer)
-        if buffer.writerIndex - buffer.readerIndex > maxBodyBytes {
-            buffer.moveWriterIndex(to: before)
-            return false
-        }
-        count += 1
-        buffer.setInteger(count, at: countIndex)
-        return true
-    }
-
-    public var isEmpty: Bool { count == 0 }
-}

@@ -1,3 +1,4 @@
+import MMOTime
 import Logging
 import NIOCore
 import NIOPosix
@@ -108,7 +109,7 @@ public final class RedisClient: Sendable {
         var arguments = [ByteBuffer(staticString: "SET"), ByteBuffer(string: key), value]
         if let expiresIn {
             arguments.append(ByteBuffer(staticString: "PX"))
-            arguments.append(ByteBuffer(string: String(Self.milliseconds(roundingUp: expiresIn))))
+            arguments.append(ByteBuffer(string: String(expiresIn.millisecondsRoundedUp)))
         }
         let reply = try await self.send(arguments)
         guard case .simpleString = reply else {
@@ -234,13 +235,4 @@ public final class RedisClient: Sendable {
         }
     }
 
-    static func milliseconds(roundingUp duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        let attosecondsPerMillisecond: Int64 = 1_000_000_000_000_000
-        var milliseconds = seconds * 1000 + attoseconds / attosecondsPerMillisecond
-        if attoseconds % attosecondsPerMillisecond > 0 {
-            milliseconds += 1
-        }
-        return milliseconds
-    }
 }

@@ -128,7 +128,7 @@ private struct Builder {
                 database: try required(clients.database, "database"), configuration: configuration.character,
                 spawn: SpawnPoint(zoneID: zone.id, x: zone.spawn.x, y: zone.spawn.y))
         case .world:
-            let store = DatabaseCharacterStateStore(client: try required(clients.database, "database"), timeout: configuration.rpcTimeout)
+            let store = DatabaseCharacterStateStore(client: try required(clients.database, "database"))
             let runtime: WorldRuntime
             do { runtime = try WorldRuntime(configuration: configuration.world, store: store, logger: log) } catch {
                 throw ServerConfigurationError("world: \(error)")
@@ -146,8 +146,8 @@ private struct Builder {
             let world = try required(clients.world, "world")
             let server = PacketServer(
                 configuration: configuration.packet,
-                authenticator: GRPCSessionAuthenticator(client: auth, timeout: configuration.rpcTimeout),
-                characters: GRPCCharacterDirectory(client: character, timeout: configuration.rpcTimeout),
+                authenticator: GRPCSessionAuthenticator(client: auth),
+                characters: GRPCCharacterDirectory(client: character),
                 world: world,
                 logger: log)
             handles.packet = server

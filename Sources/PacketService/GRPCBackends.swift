@@ -4,51 +4,45 @@ import MMOContracts
 // The gateway's auth and character backends over gRPC, and the one place where their protobuf
 // messages are translated to and from the gateway's own types (Dependencies.swift).
 
-/// `SessionAuthenticator` over the auth service's gRPC client, with a deadline on every call.
+/// `SessionAuthenticator` over the auth service's gRPC client.
 public struct GRPCSessionAuthenticator: SessionAuthenticator {
     private let client: any Mmo_AuthService.ClientProtocol
-    private let options: CallOptions
 
-    public init(client: some Mmo_AuthService.ClientProtocol, timeout: Duration = .seconds(5)) {
+    /// The deadline comes from the client transport's service config (`RPCDeadlines`).
+    public init(client: some Mmo_AuthService.ClientProtocol) {
         self.client = client
-        var options = CallOptions.defaults
-        options.timeout = timeout
-        self.options = options
     }
 
     /// Wraps a running `GRPCClient` connected to an auth service.
-    public init<Transport: ClientTransport>(wrapping grpcClient: GRPCClient<Transport>, timeout: Duration = .seconds(5)) {
-        self.init(client: Mmo_AuthService.Client(wrapping: grpcClient), timeout: timeout)
+    public init<Transport: ClientTransport>(wrapping grpcClient: GRPCClient<Transport>) {
+        self.init(client: Mmo_AuthService.Client(wrapping: grpcClient))
     }
 
     public func validate(token: String) async throws -> SessionValidation {
         var request = Mmo_ValidateSessionRequest()
         request.token = token
-        return SessionValidation(try await client.validateSession(request, options: options))
+        return SessionValidation(try await client.validateSession(request))
     }
 }
 
-/// `CharacterDirectory` over the character service's gRPC client, with a deadline on every call.
+/// `CharacterDirectory` over the character service's gRPC client.
 public struct GRPCCharacterDirectory: CharacterDirectory {
     private let client: any Mmo_CharacterService.ClientProtocol
-    private let options: CallOptions
 
-    public init(client: some Mmo_CharacterService.ClientProtocol, timeout: Duration = .seconds(5)) {
+    /// The deadline comes from the client transport's service config (`RPCDeadlines`).
+    public init(client: some Mmo_CharacterService.ClientProtocol) {
         self.client = client
-        var options = CallOptions.defaults
-        options.timeout = timeout
-        self.options = options
     }
 
     /// Wraps a running `GRPCClient` connected to a character service.
-    public init<Transport: ClientTransport>(wrapping grpcClient: GRPCClient<Transport>, timeout: Duration = .seconds(5)) {
-        self.init(client: Mmo_CharacterService.Client(wrapping: grpcClient), timeout: timeout)
+    public init<Transport: ClientTransport>(wrapping grpcClient: GRPCClient<Transport>) {
+        self.init(client: Mmo_CharacterService.Client(wrapping: grpcClient))
     }
 
     public func list(accountId: String) async throws -> CharacterList {
         var request = Mmo_CharacterListRequest()
         request.accountID = accountId
-        return CharacterList(try await client.listCharacters(request, options: options))
+        return CharacterList(try await client.listCharacters(request))
     }
 
     public func create(accountId: String, name: String, classId: UInt8, appearance: UInt32) async throws -> CharacterCreation {
@@ -57,21 +51,21 @@ public struct GRPCCharacterDirectory: CharacterDirectory {
         request.name = name
         request.classID = UInt32(classId)
         request.appearance = appearance
-        return CharacterCreation(try await client.createCharacter(request, options: options))
+        return CharacterCreation(try await client.createCharacter(request))
     }
 
     public func delete(accountId: String, characterId: UInt64) async throws -> CharacterStatus {
         var request = Mmo_CharacterDeleteRequest()
         request.accountID = accountId
         request.characterID = characterId
-        return CharacterStatus(try await client.deleteCharacter(request, options: options).status)
+        return CharacterStatus(try await client.deleteCharacter(request).status)
     }
 
     public func select(accountId: String, characterId: UInt64) async throws -> CharacterSelection {
         var request = Mmo_CharacterSelectRequest()
         request.accountID = accountId
         request.characterID = characterId
-        return CharacterSelection(try await client.selectCharacter(request, options: options))
+        return CharacterSelection(try await client.selectCharacter(request))
     }
 }
 

@@ -91,8 +91,8 @@ public final class PacketServer: Sendable {
     ) {
         self.init(
             configuration: configuration,
-            authenticator: GRPCSessionAuthenticator(wrapping: auth, timeout: configuration.requestTimeout),
-            characters: GRPCCharacterDirectory(wrapping: characters, timeout: configuration.requestTimeout),
+            authenticator: GRPCSessionAuthenticator(wrapping: auth),
+            characters: GRPCCharacterDirectory(wrapping: characters),
             world: Mmo_WorldService.Client(wrapping: world),
             eventLoopGroup: eventLoopGroup,
             logger: logger)

@@ -18,8 +18,9 @@ public struct PacketServerConfiguration: Sendable {
     public var helloTimeout: Duration
     /// Some frame (clients send PING) must arrive within this long, else DISCONNECT(IDLE_TIMEOUT).
     public var idleTimeout: Duration
-    /// Deadline on every gRPC request made for a client (login, character ops) and on the
-    /// world's answer to a join.
+    /// How long the world may take to answer a join. (Deadlines on the auth and character RPCs
+    /// are the client transports' service config, `grpc.timeoutMs`; `MMOServer` sets both from
+    /// that one key.)
     public var requestTimeout: Duration
     /// Token bucket per connection: sustained frames per second ...
     public var rateLimitFramesPerSecond: Double

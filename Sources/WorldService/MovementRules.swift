@@ -1,3 +1,5 @@
+import MMOTime
+
 /// The server's verdict on a move request.
 public enum MoveVerdict: Sendable, Equatable {
     case accepted
@@ -42,7 +44,7 @@ public struct MovementRules: Sendable {
         var elapsed = now - anchorTime
         if elapsed < .zero { elapsed = .zero }
         if elapsed > maxCreditedTime { elapsed = maxCreditedTime }
-        let budget = maxSpeed * Float(elapsed.secondsDouble) * speedTolerance + slack
+        let budget = maxSpeed * Float(elapsed.inSeconds) * speedTolerance + slack
         return anchor.distanceSquared(to: target) <= budget * budget ? .accepted : .tooFast
     }
 }

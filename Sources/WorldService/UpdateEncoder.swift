@@ -2,9 +2,9 @@ import MMOProtocol
 import NIOCore
 
 /// One player's WORLD_UPDATE body for one tick: `u64 tick | u16 count | events`
-/// (docs/protocol.md), the same bytes `WorldUpdateBuilder` produces.
+/// (docs/protocol.md), the same bytes `ServerMessage.worldUpdate` encodes.
 ///
-/// Why not `WorldUpdateBuilder` itself: a broadcast event (a player's move, a chat line) is the
+/// Why a builder of its own: a broadcast event (a player's move, a chat line) is the
 /// same bytes for every recipient, so the simulation encodes it once with the protocol's own
 /// `WorldEvent.encode(into:)` and copies those bytes to each recipient with `append(encoded:)`
 /// - one copy instead of four or five field writes, and the count is patched once at the end

@@ -116,26 +116,21 @@ extension Mmo_CharacterState {
 /// Saves through the database service's `SaveCharacterStates` RPC.
 public struct DatabaseCharacterStateStore: CharacterStateStore {
     private let client: any Mmo_DatabaseService.ClientProtocol
-    private let timeout: Duration
 
-    /// - Parameters:
-    ///   - client: a database service client.
-    ///   - timeout: deadline per call, so a hung database cannot hold shutdown forever.
-    public init(client: any Mmo_DatabaseService.ClientProtocol, timeout: Duration = .seconds(5)) {
+    /// - Parameter client: a database service client. Its transport's service config
+    ///   (`RPCDeadlines`) bounds every call, so a hung database cannot hold shutdown forever.
+    public init(client: any Mmo_DatabaseService.ClientProtocol) {
         self.client = client
-        self.timeout = timeout
     }
 
     /// Wraps a running `GRPCClient` connected to the database service.
-    public init<Transport: ClientTransport>(grpcClient: GRPCClient<Transport>, timeout: Duration = .seconds(5)) {
-        self.init(client: Mmo_DatabaseService.Client(wrapping: grpcClient), timeout: timeout)
+    public init<Transport: ClientTransport>(grpcClient: GRPCClient<Transport>) {
+        self.init(client: Mmo_DatabaseService.Client(wrapping: grpcClient))
     }
 
     public func save(_ states: [CharacterPosition]) async throws {
         var request = Mmo_SaveCharacterStatesRequest()
         request.states = states.map(Mmo_CharacterState.init)
-        var options = CallOptions.defaults
-        options.timeout = timeout
-        _ = try await client.saveCharacterStates(request, options: options)
+        _ = try await client.saveCharacterStates(request)
     }
 }

@@ -1,3 +1,4 @@
+import MMOTime
 import MMOProtocol
 
 extension WorldRuntime {
@@ -21,7 +22,7 @@ extension WorldRuntime {
                 metadata: ["link": "\(link.id)", "gateway": "\(link.gatewayID)"])
             closeLink(link, reason: .tooSlow)
         }
-        metrics.tickDuration.recordSeconds(started.duration(to: .now).secondsDouble)
+        metrics.tickDuration.recordSeconds(started.duration(to: .now).inSeconds)
     }
 
     /// One tick under the tick lock. Returns the links that fell too far behind to take their

@@ -52,30 +52,6 @@ import Testing
         for m in messages { #expect(try roundTrip(m) == m) }
     }
 
-    @Test func worldUpdateBuilderMatchesEnumEncoding() throws {
-        let events: [WorldEvent] = [.move(entityId: 1, x: 2, y: 3), .disappear(entityId: 2)]
-        var builder = WorldUpdateBuilder(tick: 7)
-        for e in events {
-            let appended = builder.append(e)
-            #expect(appended)
-        }
-        var framed = ByteBuffer()
-        framed.writeFrame(opcode: .worldUpdate, body: builder.buffer)
-        var direct = ByteBuffer()
-        ServerMessage.worldUpdate(tick: 7, events: events).encode(into: &direct)
-        #expect(framed == direct)
-    }
-
-    @Test func worldUpdateBuilderRefusesPastItsLimit() {
-        var builder = WorldUpdateBuilder(tick: 1)
-        let first = builder.append(.disappear(entityId: 1), maxBodyBytes: 20)
-        let second = builder.append(.disappear(entityId: 2), maxBodyBytes: 20)
-        #expect(first)
-        #expect(!second)
-        #expect(builder.count == 1)
-        #expect(builder.buffer.readableBytes == 8 + 2 + 9)
-    }
-
     func frame(_ opcode: Opcode, _ body: [UInt8]) -> Frame {
         Frame(opcode: opcode.rawValue, body: ByteBuffer(bytes: body))
     }

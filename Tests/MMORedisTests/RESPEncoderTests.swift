@@ -55,14 +55,3 @@ struct RESPEncoderTests {
         #expect(String(buffer: buffer) == "*5\r\n$-1\r\n*-1\r\n*1\r\n:-1\r\n+OK\r\n-ERR x\r\n")
     }
 }
-
-struct DurationConversionTests {
-    @Test func roundsUpToWholeMilliseconds() {
-        #expect(RedisClient.milliseconds(roundingUp: .seconds(2)) == 2000)
-        #expect(RedisClient.milliseconds(roundingUp: .milliseconds(1500)) == 1500)
-        #expect(RedisClient.milliseconds(roundingUp: .microseconds(1)) == 1)
-        #expect(RedisClient.milliseconds(roundingUp: .microseconds(1001)) == 2)
-        #expect(RedisClient.milliseconds(roundingUp: .zero) == 0)
-        #expect(RedisClient.milliseconds(roundingUp: .seconds(-1)) == -1000)
-    }
-}

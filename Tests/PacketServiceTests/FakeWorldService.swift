@@ -45,9 +45,7 @@ final class FakeWorldService: Mmo_WorldService.SimpleServiceProtocol, Sendable {
                     accepted.tickRateHz = 20
                     o.kind = .joined(accepted)
                 case .move(let move):
-                    var builder = WorldUpdateBuilder(tick: tick)
-                    builder.append(.move(entityId: input.sessionID, x: move.x, y: move.y))
-                    o.kind = .update(Data(builder.buffer.readableBytesView))
+                    o.kind = .update(worldUpdateBody(tick: tick, events: [.move(entityId: input.sessionID, x: move.x, y: move.y)]))
                 case .leave, .say, nil:
                     continue
                 }

@@ -119,3 +119,12 @@ extension PacketServerConfiguration {
         PacketServerConfiguration(host: "127.0.0.1", port: 0, gatewayId: "test-gateway")
     }
 }
+
+/// A WORLD_UPDATE body (`u64 tick | u16 count | events`) as the world sends it over the link:
+/// the encoded frame without its 6-byte header.
+func worldUpdateBody(tick: UInt64, events: [WorldEvent]) -> Data {
+    var frame = ByteBuffer()
+    ServerMessage.worldUpdate(tick: tick, events: events).encode(into: &frame)
+    frame.moveReaderIndex(forwardBy: ProtocolLimits.frameHeaderSize)
+    return Data(frame.readableBytesView)
+}

@@ -257,10 +257,7 @@ let accepted = WorldOutput.joined(entry)
         while world.inputs.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
         #expect(world.inputs == [.join(session: 7, WorldJoin(character: FakeCharacters.character(1), accountId: "acc-1"))])
 
-        var update = WorldUpdateBuilder(tick: 1)
-        update.append(.move(entityId: 5, x: 1, y: 2))
-        update.append(.chat(entityId: 5, name: "Bob", text: "hi"))
-        let updateBytes = Data(update.buffer.readableBytesView)
+        let updateBytes = worldUpdateBody(tick: 1, events: [.move(entityId: 5, x: 1, y: 2), .chat(entityId: 5, name: "Bob", text: "hi")])
         deliver([accepted, .update(updateBytes)], to: 7, via: registry)
         #expect(try await c.receive() == .enterWorldResult(code: .ok, entry: entry))
         #expect(try await c.receive() == .worldUpdate(tick: 1, events: [.move(entityId: 5, x: 1, y: 2), .chat(entityId: 5, name: "Bob", text: "hi")]))

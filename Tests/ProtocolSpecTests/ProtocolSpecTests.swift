@@ -1,5 +1,6 @@
 import Foundation
 import MMOProtocol
+import MMOTime
 import NIOCore
 import PacketService
 import Testing
@@ -144,18 +145,17 @@ struct ProtocolSpecTests {
         let table = try spec.table(under: "Defaults", firstColumn: "limit")
         let packet = PacketServerConfiguration(gatewayId: "spec")
         let world = WorldConfiguration()
-        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
         let expected: [String: Double] = [
             "maximum client frame, bytes": Double(packet.maxFrameSize),
-            "HELLO timeout, seconds": seconds(packet.helloTimeout),
-            "idle timeout, seconds": seconds(packet.idleTimeout),
+            "HELLO timeout, seconds": packet.helloTimeout.inSeconds,
+            "idle timeout, seconds": packet.idleTimeout.inSeconds,
             "frames per second": packet.rateLimitFramesPerSecond,
             "frame burst": Double(packet.rateLimitBurst),
             "rate-limited frames before DISCONNECT": Double(packet.maxRateLimitedFrames),
             "illegal frames before DISCONNECT": Double(packet.maxIllegalFrames),
             "failed logins before DISCONNECT": Double(packet.maxFailedLogins),
             "chat lines per window": Double(packet.chatRateLimitLines),
-            "chat window, seconds": seconds(packet.chatRateLimitPeriod),
+            "chat window, seconds": packet.chatRateLimitPeriod.inSeconds,
             "chat radius, units": Double(world.chatRadius),
             "interest radius, units": Double(world.interestRadius),
             "interest hysteresis": Double(world.interestHysteresis),
@@ -164,7 +164,7 @@ struct ProtocolSpecTests {
             "walking speed, units per second": Double(world.maxSpeed),
             "speed tolerance": Double(world.speedTolerance),
             "move slack, units": Double(world.moveSlack),
-            "longest credited pause, seconds": seconds(world.maxCreditedMoveTime),
+            "longest credited pause, seconds": world.maxCreditedMoveTime.inSeconds,
         ]
         let limits = try table.column("limit")
         #expect(Set(limits) == Set(expected.keys))
