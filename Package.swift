@@ -251,6 +251,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "MMOTimeTests", dependencies: ["MMOTime"]),
         .testTarget(
             name: "MMOLauncherTests",
             dependencies: ["MMOLauncher",

@@ -6,10 +6,11 @@ import Testing
 @testable import MMOServer
 @testable import MMOUtils
 
-/// An auth service that never answers in time: it sleeps far past any deadline.
+/// An auth service that answers far too late: 3 s, past the test's 200 ms deadline and its 2 s
+/// bound, yet short enough that the server's shutdown (which waits for the handler) stays quick.
 private struct StalledAuthService: Mmo_AuthService.SimpleServiceProtocol {
     func validateSession(request: Mmo_ValidateSessionRequest, context: ServerContext) async throws -> Mmo_ValidateSessionResponse {
-        try await Task.sleep(for: .seconds(30))
+        try await Task.sleep(for: .seconds(3))
         return Mmo_ValidateSessionResponse()
     }
 }
