@@ -120,11 +120,8 @@ final class EventRecorder: Sendable {
 
     /// Polls until `predicate` holds, or throws after `timeout`.
     func wait(_ what: String, timeout: Duration = .seconds(10), until predicate: (WorldView, [ClientEvent]) -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if store.mutex.withLock({ predicate($0.view, $0.events) }) { return }
-            try await Task.sleep(for: .milliseconds(20))
+        try await eventually(what, timeout: timeout, interval: .milliseconds(20)) {
+            store.mutex.withLock { predicate($0.view, $0.events) }
         }
-        throw TestFailure("timed out waiting for \(what)")
     }
 }
