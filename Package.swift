@@ -1,6 +1,8 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+// Licensed under the Apache License, Version 2.0 (see LICENSE).
+//
 // One package: a library target per component, thin executables per process.
 // Generated protobuf/gRPC code lives in its own target (MMOContracts) so edits elsewhere
 // never recompile it.
