@@ -89,15 +89,16 @@ extension Mmo_GatewayInput {
 extension Mmo_PlayerJoin {
     init(_ join: WorldJoin) {
         self.init()
-        characterID = join.characterId
+        let c = join.character
+        characterID = c.id
         accountID = join.accountId
-        name = join.name
-        classID = join.classId
-        appearance = join.appearance
-        level = join.level
-        zoneID = join.zoneId
-        x = join.x
-        y = join.y
+        name = c.name
+        classID = c.classId
+        appearance = c.appearance
+        level = c.level
+        zoneID = c.zoneId
+        x = c.x
+        y = c.y
     }
 }
 

@@ -12,38 +12,15 @@ protocol WorldSessionLink: Sendable {
     func leave(session: UInt64)
 }
 
-/// A character entering the world: everything the world needs to place and show it.
+/// A character entering the world: the selected character (its saved zone and position
+/// included) and the account it plays for. Everything the world needs to place and show it.
 public struct WorldJoin: Sendable, Equatable {
-    public var characterId: UInt64
+    public var character: CharacterRecord
     public var accountId: String
-    public var name: String
-    public var classId: UInt32
-    public var appearance: UInt32
-    public var level: UInt32
-    public var zoneId: UInt32
-    public var x: Float
-    public var y: Float
 
-    public init(
-        characterId: UInt64, accountId: String, name: String, classId: UInt32, appearance: UInt32,
-        level: UInt32, zoneId: UInt32, x: Float, y: Float
-    ) {
-        self.characterId = characterId
+    public init(character: CharacterRecord, accountId: String) {
+        self.character = character
         self.accountId = accountId
-        self.name = name
-        self.classId = classId
-        self.appearance = appearance
-        self.level = level
-        self.zoneId = zoneId
-        self.x = x
-        self.y = y
-    }
-
-    /// The join for a character the character service selected for `accountId`.
-    public init(character c: CharacterRecord, accountId: String) {
-        self.init(
-            characterId: c.id, accountId: accountId, name: c.name, classId: c.classId,
-            appearance: c.appearance, level: c.level, zoneId: c.zoneId, x: c.x, y: c.y)
     }
 }
 

@@ -421,7 +421,8 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
         #expect(m.receive(.enterWorld(characterId: 2)) == .selectCharacter(accountId: "acc-1", characterId: 2))
         let action = m.selectCharacterCompleted(.success(selected(2)))
         #expect(action == .joinWorld(WorldJoin(
-            characterId: 2, accountId: "acc-1", name: "Hero2", classId: 2, appearance: 0xABCD, level: 3, zoneId: 7, x: 10.5, y: -4)))
+            character: CharacterRecord(id: 2, name: "Hero2", classId: 2, appearance: 0xABCD, level: 3, zoneId: 7, x: 10.5, y: -4),
+            accountId: "acc-1")))
         #expect(m.worldSessionOpen)
         #expect(m.worldJoinAccepted(entry) == .write(.enterWorldResult(code: .ok, entry: entry)))
         #expect(m.state == .inWorld)
@@ -433,7 +434,7 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
         _ = m.receive(.enterWorld(characterId: 2))
         let action = m.selectCharacterCompleted(.success(CharacterSelection(status: .ok, character: FakeCharacters.character(99))))
         guard case .joinWorld(let join) = action else { Issue.record("\(action)"); return }
-        #expect(join.characterId == 2)
+        #expect(join.character.id == 2)
     }
 
     @Test func enterWorldFailures() {
