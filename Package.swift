@@ -30,6 +30,8 @@ let package = Package(
         .executable(name: "world-service", targets: ["world-service"]),
         .executable(name: "launcher", targets: ["launcher"]),
         .executable(name: "mmo-client", targets: ["mmo-client"]),
+        // For the fuzz package in Fuzz/, which depends on this one by path.
+        .library(name: "MMOProtocol", targets: ["MMOProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -205,10 +207,11 @@ let package = Package(
         ),
         .testTarget(
             name: "MMOServerTests",
-            dependencies: ["MMOServer", "MMOUtils", "MMOContracts", "PacketService",
+            dependencies: ["MMOServer", "MMOUtils", "MMOContracts", "PacketService", "MMOTestSupport",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             ]
         ),
         .testTarget(

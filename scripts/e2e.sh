@@ -125,6 +125,9 @@ psql "$pg_url" -qc "UPDATE \"user\" SET banned = true, \"banReason\" = 'e2e' WHE
 
 declare -A grpc admin_port
 for s in database auth character world packet; do grpc[$s]=$(free_port); admin_port[$s]=$(free_port); done
+# Internal calls carry a shared secret (grpc.secret; docs/adr/0005): every service gets the same one.
+MMO_GRPC_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
+export MMO_GRPC_SECRET
 packet_port=$(free_port)
 peers=(--database-address "127.0.0.1:${grpc[database]}" --auth-address "127.0.0.1:${grpc[auth]}"
        --character-address "127.0.0.1:${grpc[character]}" --world-address "127.0.0.1:${grpc[world]}")
@@ -136,6 +139,8 @@ start() { # service
 }
 for s in database auth character world packet; do start "$s"; done
 for s in database auth character world packet; do wait_ready "${admin_port[$s]}" "$s-service"; done
+! grep -qF "$MMO_GRPC_SECRET" "$work"/*.log || fail "multi-process: the gRPC secret appears in a log"
+pass "multi-process: internal calls authenticated with a shared secret that no log shows"
 
 hostile_clients "$packet_port" multi-process &
 hostile=$!

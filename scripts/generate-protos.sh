@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates Sources/MMOContracts from protos/ (committed; CI never generates).
+# Regenerates Sources/MMOContracts from protos/ (committed; CI never generates): our contracts
+# in protos/mmo/ and the standard gRPC health service (protos/health.proto, grpc.health.v1).
 # Needs protoc (Debian: protobuf-compiler) and the two Swift plugins, which this script builds
 # once from the same swift-protobuf / grpc-swift-protobuf versions Package.swift pins.
 set -euo pipefail
@@ -31,5 +32,5 @@ protoc -I "$root/protos" \
   --plugin=protoc-gen-grpc-swift-2="$tools/.build/release/protoc-gen-grpc-swift-2" \
   --swift_out="$out" --swift_opt=Visibility=Public,FileNaming=PathToUnderscores \
   --grpc-swift-2_out="$out" --grpc-swift-2_opt=Visibility=Public,FileNaming=PathToUnderscores \
-  "$root"/protos/mmo/*.proto
+  "$root"/protos/mmo/*.proto "$root"/protos/health.proto
 echo "generated into $out:"; ls "$out"

@@ -43,15 +43,23 @@ public struct CharacterGRPCService: Mmo_CharacterService.SimpleServiceProtocol {
     }
 
     public func deleteCharacter(request: Mmo_CharacterDeleteRequest, context: ServerContext) async throws -> Mmo_CharacterDeleteResponse {
-        let deleted = try await mapErrors { try await catalog.delete(account: request.accountID, id: request.characterID) }
         var response = Mmo_CharacterDeleteResponse()
+        guard Self.canExist(request.characterID) else {
+            response.status = .notFound
+            return response
+        }
+        let deleted = try await mapErrors { try await catalog.delete(account: request.accountID, id: request.characterID) }
         response.status = deleted ? .ok : .notFound
         return response
     }
 
     public func selectCharacter(request: Mmo_CharacterSelectRequest, context: ServerContext) async throws -> Mmo_CharacterSelectResponse {
-        let selected = try await mapErrors { try await catalog.select(account: request.accountID, id: request.characterID) }
         var response = Mmo_CharacterSelectResponse()
+        guard Self.canExist(request.characterID) else {
+            response.status = .notFound
+            return response
+        }
+        let selected = try await mapErrors { try await catalog.select(account: request.accountID, id: request.characterID) }
         guard let selected else {
             response.status = .notFound
             return response
@@ -61,13 +69,46 @@ public struct CharacterGRPCService: Mmo_CharacterService.SimpleServiceProtocol {
         return response
     }
 
-    /// Request-level refusals become `invalidArgument`; errors of the database service (already
-    /// `RPCError`s) pass through unchanged.
+    /// Whether a character with this id can exist: ids start at 1 and are `bigint` in the
+    /// database, so 0 and anything ≥ 2^63 name no character. Answered here as not found instead
+    /// of being sent to the database service, which would refuse them as invalid arguments.
+    static func canExist(_ id: UInt64) -> Bool {
+        id > 0 && id <= UInt64(Int64.max)
+    }
+
+    /// Request-level refusals become `invalidArgument`. An error of the database service is
+    /// re-issued as a fresh `RPCError` (``reissue(_:)``), never rethrown as is.
     private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch CharacterRequestError.invalidAccount {
             throw RPCError(code: .invalidArgument, message: "account id missing or too long")
+        } catch let error as RPCError {
+            throw Self.reissue(error)
+        } catch is CancellationError {
+            throw RPCError(code: .cancelled, message: "cancelled")
+        } catch {
+            throw RPCError(code: .internalError, message: "character service error")
+        }
+    }
+
+    /// How a failed call to the database service is reported to our own caller.
+    ///
+    /// An `RPCError` received from a client call carries the upstream response's metadata, which
+    /// includes HTTP/2 headers such as `:status` and `content-type`. Rethrown from a handler, the
+    /// server writes them as trailers; a pseudo-header in trailers is an HTTP/2 protocol error,
+    /// and the whole connection, with every other caller's RPCs on it, is closed (issue 7). So
+    /// the error is re-issued: the same kind of status, a message of our own, no metadata.
+    static func reissue(_ error: RPCError) -> RPCError {
+        switch error.code {
+        case .unavailable, .deadlineExceeded, .resourceExhausted, .aborted:
+            RPCError(code: .unavailable, message: "database service unavailable (\(error.code))")
+        case .cancelled:
+            RPCError(code: .cancelled, message: "cancelled")
+        case .invalidArgument:
+            RPCError(code: .invalidArgument, message: "database service refused the request: \(error.message)")
+        default:
+            RPCError(code: .internalError, message: "database service error (\(error.code))")
         }
     }
 }

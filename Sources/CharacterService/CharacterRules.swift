@@ -6,21 +6,27 @@ public struct CharacterRules: Sendable {
     public var maxCharactersPerAccount: Int
     /// Valid class ids (1 Warrior, 2 Mage, 3 Rogue, 4 Cleric by default).
     public var classes: ClosedRange<UInt32>
-    /// Names nobody may take, compared case-insensitively.
-    public var reservedNames: Set<String>
+    /// Lowercase words no name may contain anywhere, in any case ("xAdminx", "Moderators").
+    /// Keep them long enough (4+ letters) not to catch ordinary names.
+    public var reservedWords: Set<String>
+    /// Lowercase words no name may start with, in any case ("Gmx", "GmBob"): short ones, which
+    /// ordinary names contain ("Enigma"), or ones that ordinary words contain ("Observer").
+    public var reservedPrefixes: Set<String>
 
     public init(
         minNameLength: Int = 3,
         maxNameLength: Int = 16,
         maxCharactersPerAccount: Int = 8,
         classes: ClosedRange<UInt32> = 1...4,
-        reservedNames: Set<String> = ["admin", "administrator", "gm", "gamemaster", "moderator", "system", "server", "support", "staff"]
+        reservedWords: Set<String> = ["admin", "gamemaster", "moderator", "system", "support", "staff"],
+        reservedPrefixes: Set<String> = ["gm", "server"]
     ) {
         self.minNameLength = minNameLength
         self.maxNameLength = maxNameLength
         self.maxCharactersPerAccount = maxCharactersPerAccount
         self.classes = classes
-        self.reservedNames = reservedNames
+        self.reservedWords = reservedWords
+        self.reservedPrefixes = reservedPrefixes
     }
 
     public enum NameProblem: Error, Equatable, Sendable, CustomStringConvertible {
@@ -61,8 +67,13 @@ public struct CharacterRules: Sendable {
                 return .failure(.repeatedLetters)
             }
         }
-        guard !reservedNames.contains(lower) else { return .failure(.reserved) }
+        guard !isReserved(lower) else { return .failure(.reserved) }
         return .success(lower.prefix(1).uppercased() + lower.dropFirst())
+    }
+
+    /// `lower` is ASCII lowercase, so plain substring tests are case-insensitive.
+    private func isReserved(_ lower: String) -> Bool {
+        reservedPrefixes.contains { lower.hasPrefix($0) } || reservedWords.contains { lower.contains($0) }
     }
 
     public func isValidClass(_ classId: UInt32) -> Bool { classes.contains(classId) }

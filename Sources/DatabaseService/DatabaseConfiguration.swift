@@ -27,6 +27,23 @@ public struct DatabaseConfiguration: Sendable {
         case snakeCase
     }
 
+    /// Where the web app's better-auth keeps its sessions.
+    public enum SessionStorage: Sendable, Equatable {
+        /// The `session` table (better-auth without `secondaryStorage`): the default.
+        case database
+        /// better-auth's `secondaryStorage` in Redis — the Redis of ``DatabaseConfiguration/redis``,
+        /// which must then be the web app's. The value under `keyPrefix + token` is
+        /// `{"session":{...},"user":{...}}`; `@better-auth/redis-storage` uses the prefix
+        /// `better-auth:`, a hand-written storage often none. Read without caching, so a sign-out
+        /// (the key deleted) bites at once.
+        ///
+        /// `storeSessionInDatabase` mirrors better-auth's `session.storeSessionInDatabase`: when
+        /// true, a token missing from Redis is looked up in the `session` table, as better-auth's
+        /// `findSession` does. Leave it false if the web app sets `preserveSessionInDatabase`
+        /// (revoked sessions then stay in the table, and better-auth never falls back to it).
+        case redis(keyPrefix: String, storeSessionInDatabase: Bool)
+    }
+
     /// Connection settings for PostgreSQL.
     public struct PostgresSettings: Sendable, Equatable, CustomStringConvertible {
         /// TLS policy, named after libpq's `sslmode`.
@@ -126,8 +143,11 @@ public struct DatabaseConfiguration: Sendable {
     public var runMigrations: Bool
     /// Redis for the cache; `nil` uses a bounded in-memory cache (one process only).
     public var redis: RedisClientConfiguration?
-    /// Upper bound for caching a session lookup; short, so that a ban or sign-out bites quickly.
+    /// Upper bound for caching a session lookup read from the `session` table: a ban or
+    /// sign-out on the web app refuses a new login within this time. Zero caches nothing.
     public var sessionCacheTTL: Duration
+    /// Where better-auth's sessions are read from.
+    public var betterAuthSessionStorage: SessionStorage
     /// How long an account's character list may be served from the cache.
     public var characterCacheTTL: Duration
     /// Prepended to every cache key (after Redis's own `keyPrefix`, if any).
@@ -140,10 +160,11 @@ public struct DatabaseConfiguration: Sendable {
         authNaming: AuthNaming = .camelCase,
         runMigrations: Bool = true,
         redis: RedisClientConfiguration? = nil,
-        sessionCacheTTL: Duration = .seconds(30),
+        sessionCacheTTL: Duration = .seconds(2),
         characterCacheTTL: Duration = .seconds(300),
         cacheKeyPrefix: String = "mmo:",
-        inMemoryCacheCapacity: Int = 10_000
+        inMemoryCacheCapacity: Int = 10_000,
+        betterAuthSessionStorage: SessionStorage = .database
     ) {
         self.backend = backend
         self.authNaming = authNaming
@@ -153,6 +174,17 @@ public struct DatabaseConfiguration: Sendable {
         self.characterCacheTTL = characterCacheTTL
         self.cacheKeyPrefix = cacheKeyPrefix
         self.inMemoryCacheCapacity = inMemoryCacheCapacity
+        self.betterAuthSessionStorage = betterAuthSessionStorage
+    }
+}
+
+extension DatabaseConfiguration {
+    /// Whether sessions are ever read from the `session` table (so it must exist at start).
+    var readsSessionTable: Bool {
+        switch betterAuthSessionStorage {
+        case .database: true
+        case .redis(_, let storeSessionInDatabase): storeSessionInDatabase
+        }
     }
 }
 

@@ -16,6 +16,7 @@ extension Mmo_Character {
         x = record.x
         y = record.y
         createdAtMs = record.createdAtMs
+        stateVersion = record.stateVersion
     }
 }
 
@@ -53,6 +54,6 @@ extension Mmo_CreateCharacterResponse {
 
 extension CharacterStateUpdate {
     init(_ state: Mmo_CharacterState) {
-        self.init(characterID: state.characterID, zoneID: state.zoneID, x: state.x, y: state.y)
+        self.init(characterID: state.characterID, zoneID: state.zoneID, x: state.x, y: state.y, version: state.version)
     }
 }

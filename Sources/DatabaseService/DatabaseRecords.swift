@@ -22,10 +22,13 @@ public struct CharacterRecord: Sendable, Hashable, Codable {
     public var y: Float
     /// Unix epoch milliseconds.
     public var createdAtMs: Int64
+    /// The version of the saved zone and position (``CharacterStateUpdate/version``); 0 when
+    /// never saved by a world that sends versions.
+    public var stateVersion: UInt64
 
     init(
         id: UInt64, accountID: String, name: String, classID: UInt32, appearance: UInt32, level: UInt32,
-        zoneID: UInt32, x: Float, y: Float, createdAtMs: Int64
+        zoneID: UInt32, x: Float, y: Float, createdAtMs: Int64, stateVersion: UInt64 = 0
     ) {
         self.id = id
         self.accountID = accountID
@@ -37,6 +40,7 @@ public struct CharacterRecord: Sendable, Hashable, Codable {
         self.x = x
         self.y = y
         self.createdAtMs = createdAtMs
+        self.stateVersion = stateVersion
     }
 }
 
@@ -55,13 +59,20 @@ public struct CharacterStateUpdate: Sendable, Hashable {
     public var zoneID: UInt32
     public var x: Float
     public var y: Float
+    /// Orders saves of one character: a save is applied only if its version is greater than the
+    /// stored one, so an older state arriving late (a retried batch, a second world process)
+    /// never overwrites a newer one. The world uses wall-clock microseconds, made strictly
+    /// increasing per process (docs/world-service.md, "Saving"). 0 means "unversioned" (a
+    /// world that sends none) and lands only on a character never saved with a version.
+    public var version: UInt64
 
     /// Creates an update for one character.
-    public init(characterID: UInt64, zoneID: UInt32, x: Float, y: Float) {
+    public init(characterID: UInt64, zoneID: UInt32, x: Float, y: Float, version: UInt64 = 0) {
         self.characterID = characterID
         self.zoneID = zoneID
         self.x = x
         self.y = y
+        self.version = version
     }
 }
 

@@ -106,16 +106,24 @@ extension GameDatabase {
         }
     }
 
-    /// Persists zone and position of live characters in one transaction. When a character
-    /// appears more than once, its last state wins. Returns how many characters were updated
-    /// (unknown and deleted characters are skipped).
+    /// Persists zone and position of live characters in one transaction, each only if its
+    /// `version` is greater than the stored one (see ``CharacterStateUpdate/version``): an older
+    /// state arriving late never overwrites a newer one, whichever world process sent it. When a
+    /// character appears more than once, its greatest version wins (the last one on a tie).
+    /// Returns how many characters were updated (unknown and deleted characters, and states not
+    /// newer than the stored one, are skipped).
     public func saveCharacterStates(_ states: [CharacterStateUpdate]) async throws -> Int {
         try await timed(.saveCharacterStates) {
             _ = try requireSchema()
             var latest: [UInt64: CharacterStateUpdate] = [:]
             var order: [UInt64] = []
             for state in states {
-                if latest.updateValue(state, forKey: state.characterID) == nil { order.append(state.characterID) }
+                if let known = latest[state.characterID] {
+                    if state.version >= known.version { latest[state.characterID] = state }
+                } else {
+                    latest[state.characterID] = state
+                    order.append(state.characterID)
+                }
             }
             guard !order.isEmpty else { return 0 }
             let now = Self.nowMs()
@@ -125,12 +133,16 @@ extension GameDatabase {
                 // Ascending id order: two concurrent batches lock rows in the same order, no deadlock.
                 for id in order.sorted() {
                     guard let state = latest[id], let rowID = Int64(exactly: id) else { continue }
+                    // The version check is in the UPDATE itself, so it holds under concurrent
+                    // writers: the row lock orders them and the loser sees the newer version.
+                    // Version 0 (unversioned) only replaces a state that was never versioned.
+                    let newer = state.version == 0 ? "state_version = 0" : "state_version < $6"
                     let rows = try await db.query(
                         SQLStatement(
-                            "UPDATE characters SET zone_id = $2, x = $3, y = $4, updated_at = $5 WHERE id = $1 AND deleted_at IS NULL RETURNING account_id",
+                            "UPDATE characters SET zone_id = $2, x = $3, y = $4, updated_at = $5, state_version = $6 WHERE id = $1 AND deleted_at IS NULL AND \(newer) RETURNING account_id",
                             [
                                 .int(rowID), .int(Int64(state.zoneID)), .double(Double(state.x)), .double(Double(state.y)),
-                                .timestampMs(now),
+                                .timestampMs(now), .int(Int64(clamping: state.version)),
                             ]))
                     if let account = rows.first?.string("account_id") {
                         saved += 1
@@ -146,7 +158,7 @@ extension GameDatabase {
 
     // MARK: helpers
 
-    static let characterColumns = "id, account_id, name, class_id, appearance, level, zone_id, x, y, created_at"
+    static let characterColumns = "id, account_id, name, class_id, appearance, level, zone_id, x, y, created_at, state_version"
 
     /// The uniqueness key of a name: case-insensitive, computed here (not with SQL `lower()`,
     /// which differs between PostgreSQL collations and SQLite's ASCII-only `lower`).
@@ -166,7 +178,9 @@ extension GameDatabase {
             id: unsignedID, accountID: account, name: name, classID: try uint32("class_id"),
             appearance: try uint32("appearance"), level: try uint32("level"), zoneID: try uint32("zone_id"),
             x: Float(row.double("x") ?? 0), y: Float(row.double("y") ?? 0),
-            createdAtMs: row.timestampMs("created_at") ?? 0)
+            createdAtMs: row.timestampMs("created_at") ?? 0,
+            // Stored as a signed 64-bit integer; the world's versions are far below 2^63.
+            stateVersion: UInt64(clamping: row.int("state_version") ?? 0))
     }
 
     /// `<prefix>characters:v2:<account>`. v2: the value is the JSON of `[CharacterRecord]`;

@@ -20,6 +20,12 @@ public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let serverShuttingDown = ResultCode(rawValue: 11)
     public static let idleTimeout = ResultCode(rawValue: 12)
     public static let loggedInElsewhere = ResultCode(rawValue: 13)
+    /// No successful LOGIN within the login deadline after HELLO.
+    public static let loginTimeout = ResultCode(rawValue: 14)
+    /// The client's address already has as many open connections as one address may.
+    public static let tooManyConnections = ResultCode(rawValue: 15)
+    /// The client's address failed to log in too often; it is blocked for a penalty window.
+    public static let addressBlocked = ResultCode(rawValue: 16)
 
     // Login (20-29)
     public static let tokenMalformed = ResultCode(rawValue: 20)
@@ -44,6 +50,8 @@ public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let zoneUnavailable = ResultCode(rawValue: 44)
     public static let worldFull = ResultCode(rawValue: 45)
     public static let alreadyInWorld = ResultCode(rawValue: 46)
+    /// SAY text with control, bidirectional-override or line-separator characters.
+    public static let chatInvalidText = ResultCode(rawValue: 47)
 
     /// Every defined code with its documented name, in numeric order.
     public static let all: [(ResultCode, String)] = [
@@ -54,6 +62,8 @@ public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConv
         (.rateLimited, "RATE_LIMITED"), (.busy, "BUSY"), (.internalError, "INTERNAL_ERROR"),
         (.serviceUnavailable, "SERVICE_UNAVAILABLE"), (.serverShuttingDown, "SERVER_SHUTTING_DOWN"),
         (.idleTimeout, "IDLE_TIMEOUT"), (.loggedInElsewhere, "LOGGED_IN_ELSEWHERE"),
+        (.loginTimeout, "LOGIN_TIMEOUT"), (.tooManyConnections, "TOO_MANY_CONNECTIONS"),
+        (.addressBlocked, "ADDRESS_BLOCKED"),
         (.tokenMalformed, "TOKEN_MALFORMED"), (.tokenUnknown, "TOKEN_UNKNOWN"),
         (.tokenExpired, "TOKEN_EXPIRED"), (.tokenBadSignature, "TOKEN_BAD_SIGNATURE"),
         (.accountBanned, "ACCOUNT_BANNED"),
@@ -63,7 +73,7 @@ public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConv
         (.moveTooFast, "MOVE_TOO_FAST"), (.moveOutOfBounds, "MOVE_OUT_OF_BOUNDS"),
         (.chatTooLong, "CHAT_TOO_LONG"), (.chatRateLimited, "CHAT_RATE_LIMITED"),
         (.zoneUnavailable, "ZONE_UNAVAILABLE"), (.worldFull, "WORLD_FULL"),
-        (.alreadyInWorld, "ALREADY_IN_WORLD"),
+        (.alreadyInWorld, "ALREADY_IN_WORLD"), (.chatInvalidText, "CHAT_INVALID_TEXT"),
     ]
 
     public var name: String {

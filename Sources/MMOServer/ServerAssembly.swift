@@ -25,9 +25,25 @@ public struct ServerHandles: Sendable {
 /// database last).
 public enum ServerAssembly {
     public static func build(_ configuration: ServerConfiguration, logger: Logger) throws -> (services: [any Service], handles: ServerHandles) {
+        try checkInternalCallSecurity(configuration)
         var builder = Builder(configuration: configuration, logger: logger)
         try builder.build()
         return (builder.services, builder.handles)
+    }
+
+    /// Refuses a process whose gRPC ports would be reachable from the network without
+    /// authentication: serving gRPC on anything but a loopback address needs `grpc.secret`.
+    static func checkInternalCallSecurity(_ configuration: ServerConfiguration) throws {
+        let servesGRPC = configuration.exposeGRPC && configuration.services.contains { $0.grpcServiceName != nil }
+        guard servesGRPC, configuration.grpcSecret == nil, !isLoopback(configuration.grpcHost) else { return }
+        throw ServerConfigurationError(
+            "grpc.secret: required when gRPC is served on \(configuration.grpcHost), which is not a loopback address; "
+                + "set the same secret (16+ characters) in every service (GRPC_SECRET or MMO_GRPC_SECRET), "
+                + "or bind gRPC to 127.0.0.1 (grpc.host)")
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     /// Bootstraps logging and metrics, builds, and runs until SIGTERM/SIGINT.
@@ -61,7 +77,8 @@ private struct Builder {
     var services: [any Service] = []
     var handles = ServerHandles()
     var clients = ServiceClients()
-    var readiness: [ReadinessCheck] = []
+    /// Every readiness check, per service: `/health/ready` and the gRPC health service ask it.
+    let readiness = ReadinessRegistry()
     var inProcess: [ServiceKind: InProcessTransport] = [:]
 
     init(configuration: ServerConfiguration, logger: Logger) {
@@ -71,15 +88,7 @@ private struct Builder {
 
     /// Which services the services of this process call.
     var consumed: Set<ServiceKind> {
-        var needed = Set<ServiceKind>()
-        for kind in configuration.services {
-            switch kind {
-            case .auth, .character, .world: needed.insert(.database)
-            case .packet: needed.formUnion([.auth, .character, .world])
-            case .database: break
-            }
-        }
-        return needed
+        Set(configuration.services.flatMap(\.dependencies))
     }
 
     /// Deadlines for every request/response RPC, on every transport (see `RPCDeadlines`).
@@ -99,7 +108,7 @@ private struct Builder {
             }
         }
         if let admin = configuration.admin {
-            services.append(AdminServer(configuration: admin, checks: readiness, logger: logger))
+            services.append(AdminServer(configuration: admin, checks: readiness.checks(of: ""), logger: logger))
         }
     }
 
@@ -113,8 +122,10 @@ private struct Builder {
             let database = GameDatabase(configuration: configuration.database, logger: log)
             handles.database = database
             services.append(DatabaseLifecycle(database: database))
-            readiness.append(ReadinessCheck("database") { await database.isReady() })
-            implementation = DatabaseGRPCService(database: database, logger: log)
+            // The store answers a real query (`SELECT 1`) and the cache a PING.
+            readiness.add(ReadinessCheck("database") { await database.isReady() }, to: kind.healthName)
+            // Its lines are caused by callers' requests: rate-limited.
+            implementation = DatabaseGRPCService(database: database, logger: RateLimitedLogHandler.wrap(log))
         case .auth:
             let validator = SessionValidator(
                 source: DatabaseSessionSource(database: try required(clients.database, "database")),
@@ -149,26 +160,37 @@ private struct Builder {
                 authenticator: GRPCSessionAuthenticator(client: auth),
                 characters: GRPCCharacterDirectory(client: character),
                 world: world,
-                logger: log)
+                // Clients can make the gateway log (failed backend calls, refusals): rate-limited.
+                logger: RateLimitedLogHandler.wrap(log))
             handles.packet = server
             services.append(PacketLifecycle(server: server))
-            readiness.append(ReadinessCheck("world-link") { server.isWorldLinkConnected })
+            readiness.add(ReadinessCheck("world-link") { server.isWorldLinkConnected }, to: kind.healthName)
             return
         }
         addServers(kind, implementation, deadlines: deadlines)
     }
 
+    /// Every gRPC server's interceptors: no failure leaves an RPC with transport headers in its
+    /// trailers (`RPCErrorBoundary`).
+    var serverInterceptors: [any ServerInterceptor] { [RPCErrorBoundary()] }
+
     private mutating func addServers(_ kind: ServiceKind, _ implementation: any RegistrableRPCService, deadlines: ServiceConfig) {
+        let served: [any RegistrableRPCService] = [implementation, HealthGRPCService(registry: readiness)]
         if consumed.contains(kind) {
             let transport = InProcessTransport(serviceConfig: deadlines)
             inProcess[kind] = transport
-            services.append(GRPCServerService(GRPCServer(transport: transport.server, services: [implementation])))
+            services.append(GRPCServerService(GRPCServer(transport: transport.server, services: served, interceptors: serverInterceptors)))
         }
         if configuration.exposeGRPC, let port = configuration.grpcPorts[kind] {
             let transport = HTTP2ServerTransport.Posix(
                 address: .ipv4(host: configuration.grpcHost, port: port),
-                transportSecurity: .plaintext)
-            services.append(GRPCServerService(GRPCServer(transport: transport, services: [implementation])))
+                transportSecurity: .plaintext,
+                // Explicit, not gRPC's default: the world link's messages are sized against it.
+                config: .defaults { $0.rpc.maxRequestPayloadSize = WorldLinkLimits.maxMessageBytes })
+            // Only the TCP port checks the secret: in-process callers are this process.
+            var interceptors = serverInterceptors
+            if let secret = configuration.grpcSecret { interceptors.append(InternalCallAuthentication(secret: secret)) }
+            services.append(GRPCServerService(GRPCServer(transport: transport, services: served, interceptors: interceptors)))
             logger.info("gRPC listening", metadata: ["service": "\(kind.rawValue)", "port": "\(port)"])
         }
     }
@@ -180,59 +202,32 @@ private struct Builder {
             attach(kind, GRPCClient(transport: transport.client))
         } else {
             guard let peer = configuration.peers[kind] else { throw ServerConfigurationError("\(kind.rawValue).address is not set") }
-            attach(kind, GRPCClient(transport: try peer.makeTransport(serviceConfig: deadlines)))
+            let credentials = configuration.grpcSecret.map { [InternalCallCredentials(secret: $0)] } ?? []
+            attach(kind, GRPCClient(transport: try peer.makeTransport(serviceConfig: deadlines), interceptors: credentials))
             logger.info("using remote service", metadata: ["service": "\(kind.rawValue)", "address": "\(peer)"])
         }
     }
 
     private mutating func attach<T: ClientTransport>(_ kind: ServiceKind, _ client: GRPCClient<T>) {
         services.append(GRPCClientService(client))
+        // Each service run here that calls `kind` is ready only while `kind` says SERVING.
+        let health = HealthProbe.check(
+            "\(kind.rawValue)-service", service: kind.healthName, client: Grpc_Health_V1_Health.Client(wrapping: client))
+        for consumer in configuration.services where consumer.dependencies.contains(kind) {
+            readiness.add(health, to: consumer.healthName)
+        }
         switch kind {
-        case .database:
-            let database = Mmo_DatabaseService.Client(wrapping: client)
-            clients.database = database
-            if !configuration.runs(.database) {
-                readiness.append(ReadinessCheck("database-service") {
-                    await Probe.answers { _ = try await database.getSession(Mmo_GetSessionRequest()) }
-                })
-            }
-        case .auth:
-            let auth = Mmo_AuthService.Client(wrapping: client)
-            clients.auth = auth
-            readiness.append(ReadinessCheck("auth-service") {
-                await Probe.answers { _ = try await auth.validateSession(Mmo_ValidateSessionRequest()) }
-            })
-        case .character:
-            let character = Mmo_CharacterService.Client(wrapping: client)
-            clients.character = character
-            readiness.append(ReadinessCheck("character-service") {
-                await Probe.answers { _ = try await character.listCharacters(Mmo_CharacterListRequest()) }
-            })
-        case .world:
-            clients.world = Mmo_WorldService.Client(wrapping: client)
-        case .packet:
-            break
+        case .database: clients.database = Mmo_DatabaseService.Client(wrapping: client)
+        case .auth: clients.auth = Mmo_AuthService.Client(wrapping: client)
+        case .character: clients.character = Mmo_CharacterService.Client(wrapping: client)
+        case .world: clients.world = Mmo_WorldService.Client(wrapping: client)
+        case .packet: break
         }
     }
 
     private func required<T>(_ value: T?, _ name: String) throws -> T {
         guard let value else { throw ServerConfigurationError("internal: no client for the \(name) service") }
         return value
-    }
-}
-
-/// Readiness probes: a peer "answers" when an RPC completes or fails with anything but
-/// unavailable / deadline exceeded (an invalid-argument reply still proves it is up).
-enum Probe {
-    static func answers(_ call: @Sendable () async throws -> Void) async -> Bool {
-        do {
-            try await call()
-            return true
-        } catch let error as RPCError {
-            return ![.unavailable, .deadlineExceeded, .cancelled].contains(error.code)
-        } catch {
-            return false
-        }
     }
 }
 
@@ -261,6 +256,9 @@ struct WorldLifecycle: Service {
         } onGracefulShutdown: {
             runtime.stop()
         }
+        // The final save was given up (world.finalSaveTimeoutSeconds): fail, so the process
+        // exits non-zero (ServiceMain) and says how many characters' progress is lost.
+        if let lost = runtime.lostAtShutdown, lost > 0 { throw WorldProgressLost(characters: lost) }
     }
 }
 

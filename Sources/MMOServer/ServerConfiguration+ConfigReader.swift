@@ -26,7 +26,8 @@ extension ServerConfiguration {
         .init(key: "log.format", defaultValue: "human", help: "`human` or `json` (one object per line)"),
         .init(key: "admin.host", defaultValue: "0.0.0.0", help: "admin HTTP bind address (`/metrics`, `/health/live`, `/health/ready`)"),
         .init(key: "admin.port", defaultValue: "9100 (mmo serve); 9101-9105 per single service", help: "admin HTTP port; `-1` disables"),
-        .init(key: "grpc.host", defaultValue: "0.0.0.0", help: "bind address of this process's gRPC servers"),
+        .init(key: "grpc.host", defaultValue: "127.0.0.1", help: "bind address of this process's gRPC servers; any other than loopback needs `grpc.secret` (in a container: `0.0.0.0` and a secret)"),
+        .init(key: "grpc.secret", defaultValue: "(none)", help: "shared secret (16+ characters) every internal gRPC call must carry, checked on every call (UNAUTHENTICATED otherwise); the same value for every service; also env `MMO_GRPC_SECRET`; never logged"),
         .init(key: "grpc.expose", defaultValue: "false with all services in one process, else true", help: "also serve in-process services on their TCP gRPC ports"),
         .init(key: "grpc.timeoutMs", defaultValue: "5000", help: "deadline of every request/response RPC between services"),
         .init(key: "database.grpc.port", defaultValue: "50051", help: "database service gRPC port"),
@@ -41,7 +42,10 @@ extension ServerConfiguration {
         .init(key: "database.poolSize", defaultValue: "10", help: "PostgreSQL connections"),
         .init(key: "database.migrate", defaultValue: "true", help: "run our migrations at start; `false` only checks that every needed table and column exists"),
         .init(key: "database.authNaming", defaultValue: "camelCase", help: "better-auth column naming: `camelCase` or `snake_case`"),
-        .init(key: "database.sessionCacheSeconds", defaultValue: "30", help: "how long a session lookup may be cached (bans and sign-outs bite within this)"),
+        .init(key: "database.sessionCacheSeconds", defaultValue: "2", help: "how long a session read from the `session` table may be cached: a ban or sign-out on the web app refuses new logins within this; `0` caches nothing"),
+        .init(key: "database.betterAuthSecondaryStorage", defaultValue: "none", help: "`redis`: read sessions from better-auth's Redis `secondaryStorage` (the Redis at `redis.url`, which must be the web app's), uncached; `none`: the `session` table"),
+        .init(key: "database.betterAuthRedisKeyPrefix", defaultValue: "better-auth:", help: "key prefix of better-auth's secondary storage (`@better-auth/redis-storage`'s `keyPrefix`; empty for a storage without one)"),
+        .init(key: "database.betterAuthStoreSessionInDatabase", defaultValue: "false", help: "better-auth's `session.storeSessionInDatabase`: a token missing from Redis is looked up in the `session` table (keep `false` with `preserveSessionInDatabase`)"),
         .init(key: "database.characterCacheSeconds", defaultValue: "300", help: "how long a character list may be cached (writes invalidate it)"),
         .init(key: "redis.url", defaultValue: "(none: in-memory cache)", help: "`redis://[:password@]host:6379[/db]` for the shared cache (env `REDIS_URL`)"),
         .init(key: "redis.poolSize", defaultValue: "4", help: "Redis connections"),
@@ -53,7 +57,8 @@ extension ServerConfiguration {
         .init(key: "world.tickHz", defaultValue: "20", help: "simulation ticks per second"),
         .init(key: "world.interestRadius", defaultValue: "50", help: "how far a player sees other players"),
         .init(key: "world.maxSpeed", defaultValue: "7", help: "units per second a player may move"),
-        .init(key: "world.autosaveSeconds", defaultValue: "60", help: "save moved players' positions this often (also on leave and shutdown)"),
+        .init(key: "world.autosaveSeconds", defaultValue: "10", help: "a moved player's position is saved at most this long after the move, spread over the ticks (also on leave and shutdown); the most a killed world process loses"),
+        .init(key: "world.finalSaveTimeoutSeconds", defaultValue: "300", help: "on shutdown, retry the final save this long before giving up and exiting non-zero with the number of characters lost; 0 = retry until killed"),
         .init(key: "world.maxPlayersPerZone", defaultValue: "5000", help: "a full zone refuses ENTER_WORLD with WORLD_FULL"),
         .init(key: "world.zoneSize", defaultValue: "1000", help: "side of the default square zone 1 (Greenvale), spawn at its centre; new characters start there too (give the character service the same value)"),
         .init(key: "packet.host", defaultValue: "0.0.0.0", help: "client listener bind address"),
@@ -61,7 +66,14 @@ extension ServerConfiguration {
         .init(key: "packet.gatewayId", defaultValue: "hostname-pid", help: "this gateway's name in the world service's logs and metrics"),
         .init(key: "packet.maxFrameSize", defaultValue: "4096", help: "largest client frame (opcode + body) in bytes"),
         .init(key: "packet.idleTimeoutSeconds", defaultValue: "60", help: "close connections silent this long"),
+        .init(key: "packet.loginTimeoutSeconds", defaultValue: "10", help: "close connections not logged in this long after HELLO (LOGIN_TIMEOUT)"),
+        .init(key: "packet.sessionRecheckSeconds", defaultValue: "30", help: "validate logged-in sessions again this often; a signed-out, expired or banned one is disconnected (0: never)"),
         .init(key: "packet.maxConnections", defaultValue: "20000", help: "connections beyond this are refused with SERVICE_UNAVAILABLE"),
+        .init(key: "packet.maxConnectionsPerAddress", defaultValue: "50", help: "open connections per client address (IPv6: per /64); more are refused with TOO_MANY_CONNECTIONS"),
+        .init(key: "packet.maxFailedLoginsPerAddress", defaultValue: "20", help: "failed logins from one address within `packet.failedLoginWindowSeconds` that block it (ADDRESS_BLOCKED) for `packet.addressPenaltySeconds`"),
+        .init(key: "packet.failedLoginWindowSeconds", defaultValue: "60", help: "window of `packet.maxFailedLoginsPerAddress`"),
+        .init(key: "packet.addressPenaltySeconds", defaultValue: "300", help: "how long a blocked address gets no connection and no LOGIN"),
+        .init(key: "packet.addressLimitExempt", defaultValue: PacketServerConfiguration.loopbackText, help: "comma-separated addresses/CIDR ranges no per-address limit applies to (local load tests; a TCP load balancer's addresses); empty = none"),
         .init(key: "packet.rateLimitPerSecond", defaultValue: "30", help: "sustained client frames per second per connection"),
         .init(key: "packet.rateLimitBurst", defaultValue: "60", help: "burst allowance of client frames"),
         .init(key: "packet.chatRateLimitLines", defaultValue: "5", help: "SAY lines per connection per `packet.chatRateLimitSeconds`, all usable at once; more get CHAT_RATE_LIMITED"),
@@ -89,6 +101,12 @@ extension ServerConfiguration {
         admin = adminPort < 0 ? nil : AdminServerConfiguration(host: config.string(forKey: "admin.host", default: "0.0.0.0"), port: try port(adminPort, "admin.port"))
 
         grpcHost = config.string(forKey: "grpc.host", default: grpcHost)
+        if let secret = config.string(forKey: "grpc.secret", isSecret: true) ?? config.string(forKey: "mmo.grpc.secret", isSecret: true), !secret.isEmpty {
+            guard let parsed = InternalCallSecret(secret) else {
+                throw ServerConfigurationError("grpc.secret: must be at least \(InternalCallSecret.minimumLength) characters")
+            }
+            grpcSecret = parsed
+        }
         exposeGRPC = config.bool(forKey: "grpc.expose", default: exposeGRPC)
         rpcTimeout = .milliseconds(try positive(config.int(forKey: "grpc.timeoutMs", default: 5000), "grpc.timeoutMs"))
         for kind in ServiceKind.allCases where kind != .packet {
@@ -116,7 +134,9 @@ extension ServerConfiguration {
         case "snake_case", "snakeCase": database.authNaming = .snakeCase
         case let other: throw ServerConfigurationError("database.authNaming: expected camelCase or snake_case, got '\(other)'")
         }
-        database.sessionCacheTTL = .seconds(try positive(config.int(forKey: "database.sessionCacheSeconds", default: 30), "database.sessionCacheSeconds"))
+        let sessionCacheSeconds = config.int(forKey: "database.sessionCacheSeconds", default: 2)
+        guard sessionCacheSeconds >= 0 else { throw ServerConfigurationError("database.sessionCacheSeconds: must be 0 or more") }
+        database.sessionCacheTTL = .seconds(sessionCacheSeconds)
         database.characterCacheTTL = .seconds(try positive(config.int(forKey: "database.characterCacheSeconds", default: 300), "database.characterCacheSeconds"))
         if let redisURL = config.string(forKey: "redis.url", isSecret: true), !redisURL.isEmpty {
             do {
@@ -126,6 +146,17 @@ extension ServerConfiguration {
             } catch {
                 throw ServerConfigurationError("redis.url: not a valid redis:// URL")
             }
+        }
+        switch config.string(forKey: "database.betterAuthSecondaryStorage", default: "none") {
+        case "none": database.betterAuthSessionStorage = .database
+        case "redis":
+            guard database.redis != nil else {
+                throw ServerConfigurationError("database.betterAuthSecondaryStorage: redis needs redis.url (the web app's Redis)")
+            }
+            database.betterAuthSessionStorage = .redis(
+                keyPrefix: config.string(forKey: "database.betterAuthRedisKeyPrefix", default: "better-auth:"),
+                storeSessionInDatabase: config.bool(forKey: "database.betterAuthStoreSessionInDatabase", default: false))
+        case let other: throw ServerConfigurationError("database.betterAuthSecondaryStorage: expected none or redis, got '\(other)'")
         }
 
         // auth
@@ -145,7 +176,10 @@ extension ServerConfiguration {
         world.interestRadius = Float(config.double(forKey: "world.interestRadius", default: Double(world.interestRadius)))
         world.chatRadius = world.interestRadius
         world.maxSpeed = Float(config.double(forKey: "world.maxSpeed", default: Double(world.maxSpeed)))
-        world.autosaveInterval = .seconds(try positive(config.int(forKey: "world.autosaveSeconds", default: 60), "world.autosaveSeconds"))
+        world.autosaveInterval = .seconds(try positive(config.int(forKey: "world.autosaveSeconds", default: 10), "world.autosaveSeconds"))
+        let finalSaveTimeout = config.int(forKey: "world.finalSaveTimeoutSeconds", default: 300)
+        guard finalSaveTimeout >= 0 else { throw ServerConfigurationError("world.finalSaveTimeoutSeconds: must be >= 0 (0: never give up)") }
+        world.finalSaveTimeout = .seconds(finalSaveTimeout)
         world.maxPlayersPerZone = try positive(config.int(forKey: "world.maxPlayersPerZone", default: world.maxPlayersPerZone), "world.maxPlayersPerZone")
         if let size = config.double(forKey: "world.zoneSize") {
             guard size >= 10 else { throw ServerConfigurationError("world.zoneSize: must be at least 10") }
@@ -163,7 +197,21 @@ extension ServerConfiguration {
         packet.maxFrameSize = try positive(config.int(forKey: "packet.maxFrameSize", default: packet.maxFrameSize), "packet.maxFrameSize")
         guard (16...65536).contains(packet.maxFrameSize) else { throw ServerConfigurationError("packet.maxFrameSize: must be 16-65536") }
         packet.idleTimeout = .seconds(try positive(config.int(forKey: "packet.idleTimeoutSeconds", default: 60), "packet.idleTimeoutSeconds"))
+        packet.loginTimeout = .seconds(try positive(config.int(forKey: "packet.loginTimeoutSeconds", default: 10), "packet.loginTimeoutSeconds"))
+        packet.sessionRecheckInterval = .seconds(try nonNegative(config.int(forKey: "packet.sessionRecheckSeconds", default: 30), "packet.sessionRecheckSeconds"))
         packet.maxConnections = try positive(config.int(forKey: "packet.maxConnections", default: packet.maxConnections), "packet.maxConnections")
+        packet.maxConnectionsPerAddress = try positive(config.int(forKey: "packet.maxConnectionsPerAddress", default: packet.maxConnectionsPerAddress), "packet.maxConnectionsPerAddress")
+        packet.maxFailedLoginsPerAddress = try positive(config.int(forKey: "packet.maxFailedLoginsPerAddress", default: packet.maxFailedLoginsPerAddress), "packet.maxFailedLoginsPerAddress")
+        packet.failedLoginWindow = .seconds(try positive(config.int(forKey: "packet.failedLoginWindowSeconds", default: 60), "packet.failedLoginWindowSeconds"))
+        packet.addressPenalty = .seconds(try positive(config.int(forKey: "packet.addressPenaltySeconds", default: 300), "packet.addressPenaltySeconds"))
+        do {
+            let exempt = config.string(forKey: "packet.addressLimitExempt")
+                ?? config.stringArray(forKey: "packet.addressLimitExempt")?.joined(separator: ",")
+                ?? PacketServerConfiguration.loopbackText
+            packet.addressLimitExempt = try AddressRange.parseList(exempt)
+        } catch {
+            throw ServerConfigurationError("packet.addressLimitExempt: \(error)")
+        }
         packet.rateLimitFramesPerSecond = config.double(forKey: "packet.rateLimitPerSecond", default: packet.rateLimitFramesPerSecond)
         packet.rateLimitBurst = try positive(config.int(forKey: "packet.rateLimitBurst", default: packet.rateLimitBurst), "packet.rateLimitBurst")
         packet.chatRateLimitLines = try positive(config.int(forKey: "packet.chatRateLimitLines", default: packet.chatRateLimitLines), "packet.chatRateLimitLines")
@@ -205,6 +253,11 @@ extension ServerConfiguration {
 
 private func positive(_ value: Int, _ key: String) throws -> Int {
     guard value > 0 else { throw ServerConfigurationError("\(key): must be positive") }
+    return value
+}
+
+private func nonNegative(_ value: Int, _ key: String) throws -> Int {
+    guard value >= 0 else { throw ServerConfigurationError("\(key): must not be negative") }
     return value
 }
 

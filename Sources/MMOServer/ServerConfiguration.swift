@@ -16,8 +16,12 @@ public struct ServerConfiguration: Sendable {
     public var logFormat: LogFormat = .human
     /// Admin HTTP (`/metrics`, `/health/*`); nil disables it.
     public var admin: AdminServerConfiguration?
-    /// Address the gRPC servers bind to.
-    public var grpcHost: String = "0.0.0.0"
+    /// Address the gRPC servers bind to. Loopback unless configured: any other address needs
+    /// `grpcSecret` (see `ServerAssembly.checkInternalCallSecurity`).
+    public var grpcHost: String = "127.0.0.1"
+    /// The shared secret of internal gRPC calls: servers require it on every call, clients send
+    /// it. Nil: no check (loopback only).
+    public var grpcSecret: InternalCallSecret?
     /// gRPC port per service run here.
     public var grpcPorts: [ServiceKind: Int] = [:]
     /// Where the services NOT run here are reached (`host:port`, DNS names allowed).

@@ -39,6 +39,19 @@ public enum ServiceKind: String, CaseIterable, Sendable, Comparable {
         }
     }
 
+    /// The services this one calls: it can do its job only while they can.
+    public var dependencies: [ServiceKind] {
+        switch self {
+        case .database: []
+        case .auth, .character, .world: [.database]
+        case .packet: [.auth, .character, .world]
+        }
+    }
+
+    /// The name this service's health is asked under (`grpc.health.v1.Health/Check`): its gRPC
+    /// service name; the packet service, which has no gRPC API, only in this process's registry.
+    public var healthName: String { grpcServiceName ?? "mmo.PacketService" }
+
     /// The services whose RPCs are request/response and so carry a deadline. The world's RPC is
     /// the long-lived gateway stream, which must not time out.
     public static let requestResponse: [ServiceKind] = [.database, .auth, .character]

@@ -13,11 +13,11 @@ public enum MetricsSetup {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     }
 
-    /// The Prometheus text exposition of every metric.
+    /// The Prometheus text exposition of every metric, with `# HELP` from ``MetricHelp``.
     public static func render() -> [UInt8] {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16 * 1024)
         registry.emit(into: &buffer)
-        return buffer
+        return MetricHelp.addingHelp(to: buffer)
     }
 }

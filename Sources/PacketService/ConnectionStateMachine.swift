@@ -27,6 +27,8 @@ public struct ConnectionStateMachine: Sendable {
     public struct Limits: Sendable, Equatable {
         public var maxFrameSize: Int
         public var helloTimeout: TimeAmount
+        /// LOGIN must succeed this long after HELLO at the latest.
+        public var loginTimeout: TimeAmount
         public var idleTimeout: TimeAmount
         public var rateLimitFramesPerSecond: Double
         public var rateLimitBurst: Int
@@ -36,10 +38,14 @@ public struct ConnectionStateMachine: Sendable {
         /// SAY lines per connection allowed in `chatRateLimitPeriod` (also the burst).
         public var chatRateLimitLines: Int
         public var chatRateLimitPeriod: TimeAmount
+        /// A logged-in connection's session is validated again this often (zero: never), so a
+        /// ban or sign-out on the web site reaches players already connected.
+        public var sessionRecheckInterval: TimeAmount
 
         public init(_ configuration: PacketServerConfiguration = PacketServerConfiguration(gatewayId: "")) {
             maxFrameSize = configuration.maxFrameSize
             helloTimeout = TimeAmount(configuration.helloTimeout)
+            loginTimeout = TimeAmount(configuration.loginTimeout)
             idleTimeout = TimeAmount(configuration.idleTimeout)
             rateLimitFramesPerSecond = configuration.rateLimitFramesPerSecond
             rateLimitBurst = configuration.rateLimitBurst
@@ -48,6 +54,7 @@ public struct ConnectionStateMachine: Sendable {
             maxFailedLogins = configuration.maxFailedLogins
             chatRateLimitLines = configuration.chatRateLimitLines
             chatRateLimitPeriod = TimeAmount(configuration.chatRateLimitPeriod)
+            sessionRecheckInterval = TimeAmount(configuration.sessionRecheckInterval)
         }
     }
 
@@ -60,6 +67,9 @@ public struct ConnectionStateMachine: Sendable {
         case close(CloseAction)
         /// Ask the auth service; answer with `loginCompleted`.
         case validateSession(token: String)
+        /// Ask the auth service again about the logged-in session (periodic re-check, beside any
+        /// pending request); answer with `sessionRecheckCompleted`.
+        case recheckSession(token: String)
         /// Register the account on this gateway, disconnecting an older connection of the same
         /// account (takeover); answer with `accountClaimed()` once that one is out of the world.
         case claimAccount(AccountIdentity)
@@ -127,6 +137,14 @@ public struct ConnectionStateMachine: Sendable {
     private var chatBucket: TokenBucket
     private var lastActivity: NIODeadline
     private let openedAt: NIODeadline
+    /// Set by HELLO: AWAITING_LOGIN ends by then, whatever else the client sends.
+    private var loginDeadline: NIODeadline?
+    /// The token of the LOGIN being checked, then of the logged-in session (for re-checks).
+    /// Held in memory only; never logged.
+    private var sessionToken: String?
+    /// When the logged-in session is next validated again; nil while a re-check is in flight
+    /// (or re-checks are off, or nobody is logged in).
+    private var nextRecheck: NIODeadline?
     public private(set) var illegalFrames = 0
     public private(set) var rateLimitedFrames = 0
     public private(set) var failedLogins = 0
@@ -169,11 +187,13 @@ public struct ConnectionStateMachine: Sendable {
         return false
     }
 
-    /// When the handshake or idle deadline passes, if nothing arrives before. Nil once closed.
+    /// When the handshake, login or idle deadline passes, if nothing arrives before. Nil once
+    /// closed.
     public var timeoutDeadline: NIODeadline? {
         switch phase {
         case .connected: openedAt + limits.helloTimeout
-        case .awaitingLogin, .characterSelect, .inWorld: lastActivity + limits.idleTimeout
+        case .awaitingLogin: min(lastActivity + limits.idleTimeout, loginDeadline ?? .distantFuture)
+        case .characterSelect, .inWorld: min(lastActivity + limits.idleTimeout, nextRecheck ?? .distantFuture)
         case .closed: nil
         }
     }
@@ -231,6 +251,7 @@ public struct ConnectionStateMachine: Sendable {
                 return close(disconnect: .unsupportedVersion, reason: "server speaks protocol version \(ProtocolLimits.version)")
             }
             phase = .awaitingLogin
+            loginDeadline = now + limits.loginTimeout
             return .write(.helloAck(version: ProtocolLimits.version, maxClientFrame: UInt32(clamping: limits.maxFrameSize)))
 
         case (.ping(let nonce), _):
@@ -241,6 +262,7 @@ public struct ConnectionStateMachine: Sendable {
 
         case (.login(let token), .awaitingLogin):
             pending = .login
+            sessionToken = token
             return .validateSession(token: token)
 
         case (.characterList, .characterSelect(let account)):
@@ -264,10 +286,13 @@ public struct ConnectionStateMachine: Sendable {
 
         case (.say(let text), .inWorld):
             // An empty line is not chat. Chat rules are connection rules, enforced here so the
-            // client hears why a line went nowhere; an over-long line costs no chat token.
+            // client hears why a line went nowhere; a refused line costs no chat token.
             if text.isEmpty { return .none }
             guard text.utf8.count <= ProtocolLimits.maxChatBytes else {
                 return .write(.error(requestOpcode: opcode.rawValue, code: .chatTooLong))
+            }
+            guard ChatText.isAllowed(text) else {
+                return .write(.error(requestOpcode: opcode.rawValue, code: .chatInvalidText))
             }
             guard chatBucket.take(now: now) else {
                 return .write(.error(requestOpcode: opcode.rawValue, code: .chatRateLimited))
@@ -307,6 +332,7 @@ public struct ConnectionStateMachine: Sendable {
         case .failure:
             // Our outage, not the client's fault: not counted as a failed login.
             pending = nil
+            sessionToken = nil
             return .write(.loginResult(code: .serviceUnavailable, accountId: "", displayName: ""))
         case .success(let validation) where validation.status == .valid && !validation.accountId.isEmpty:
             let account = AccountIdentity(id: validation.accountId, displayName: validation.displayName)
@@ -314,6 +340,7 @@ public struct ConnectionStateMachine: Sendable {
             return .claimAccount(account)
         case .success(let validation):
             pending = nil
+            sessionToken = nil
             let code = validation.status == .valid ? ResultCode.internalError : validation.status.resultCode
             let result = ServerMessage.loginResult(code: code, accountId: "", displayName: "")
             failedLogins += 1
@@ -332,6 +359,8 @@ public struct ConnectionStateMachine: Sendable {
         guard case .claimingAccount(let account) = pending, phase == .awaitingLogin else { return .none }
         pending = nil
         phase = .characterSelect(account)
+        // Counted from the LOGIN frame, the last activity: close enough for a periodic check.
+        if limits.sessionRecheckInterval > .zero { nextRecheck = lastActivity + limits.sessionRecheckInterval }
         return .write(.loginResult(code: .ok, accountId: account.id, displayName: account.displayName))
     }
 
@@ -465,7 +494,33 @@ public struct ConnectionStateMachine: Sendable {
         if phase == .connected {
             return close(disconnect: .idleTimeout, reason: "no HELLO in time")
         }
+        if phase == .awaitingLogin, let loginDeadline, now >= loginDeadline {
+            return close(disconnect: .loginTimeout, reason: "no login in time")
+        }
+        if now < lastActivity + limits.idleTimeout, let recheck = nextRecheck, now >= recheck, let token = sessionToken {
+            nextRecheck = nil
+            return .recheckSession(token: token)
+        }
         return close(disconnect: .idleTimeout, reason: "no frame in time")
+    }
+
+    /// The auth service answered a periodic re-check. A session that is no longer valid (signed
+    /// out, expired, banned) ends the connection with its code; an outage of ours is not the
+    /// player's fault and only schedules the next check.
+    public mutating func sessionRecheckCompleted(_ result: Result<SessionValidation, any Error>, now: NIODeadline) -> Action {
+        switch phase {
+        case .characterSelect(let account), .inWorld(let account, _):
+            switch result {
+            case .success(let validation) where validation.status != .valid || validation.accountId != account.id:
+                let code = validation.status == .valid ? ResultCode.tokenUnknown : validation.status.resultCode
+                return close(disconnect: code, reason: "session no longer valid")
+            case .success, .failure:
+                nextRecheck = now + limits.sessionRecheckInterval
+                return .none
+            }
+        case .connected, .awaitingLogin, .closed:
+            return .none
+        }
     }
 
     /// Another connection logged in to this account, or the server shuts down.

@@ -40,18 +40,26 @@ final class PacketConnectionHandler: ChannelInboundHandler {
     private var started = false
     private var context: ChannelHandlerContext?
     private var timeoutTask: Scheduled<Void>?
+    /// When `timeoutTask` fires; re-armed earlier if the machine's deadline moves before it.
+    private var scheduledTimeout: NIODeadline?
     private var joinTimeoutTask: Scheduled<Void>?
     private var requestTask: Task<Void, Never>?
+    /// The periodic session re-check in flight, if any (it runs beside client requests).
+    private var recheckTask: Task<Void, Never>?
     private var requestStarted: NIODeadline?
     private var inReadBurst = false
     private var needsFlush = false
     private var registered = false
     /// The account this connection claimed in the registry (released when it closes).
     private var claimedAccount: String?
+    /// What the registry counts this connection's address under (nil: exempt or not counted).
+    private var addressKey: ClientAddress?
     /// The world link epoch the current join was sent on; a loss of another epoch is stale.
     private var worldEpoch: UInt64?
     /// World updates that arrived while the socket was unwritable, in a row.
     private var unwritableUpdates = 0
+
+    static let addressBlockedReason = "too many failed logins from your address"
 
     /// - Parameter eventLoop: the loop of the channel this handler is added to.
     init(id: UInt64, services: GatewayServices, eventLoop: any EventLoop) {
@@ -84,9 +92,11 @@ final class PacketConnectionHandler: ChannelInboundHandler {
         guard !started else { return }
         started = true
         let handle = ConnectionHandle(id: id, eventLoop: context.eventLoop, handler: loopBound)
-        switch services.registry.register(handle) {
-        case .registered:
+        let address = context.channel.remoteAddress.flatMap(ClientAddress.init)
+        switch services.registry.register(handle, address: address, now: context.eventLoop.now) {
+        case .registered(let key):
             registered = true
+            addressKey = key
             services.metrics.connections.record(services.registry.connectionCount)
             logger.debug("client connected", metadata: ["peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
             scheduleTimeout()
@@ -95,6 +105,12 @@ final class PacketConnectionHandler: ChannelInboundHandler {
             execute(machine.kick(.serviceUnavailable, reason: "server is full"))
         case .shuttingDown:
             execute(machine.kick(.serverShuttingDown, reason: "server is shutting down"))
+        case .tooManyFromAddress:
+            services.metrics.connectionsRejected.increment()
+            execute(machine.kick(.tooManyConnections, reason: "too many connections from your address"))
+        case .addressBlocked:
+            services.metrics.connectionsRejected.increment()
+            execute(machine.kick(.addressBlocked, reason: Self.addressBlockedReason))
         }
     }
 
@@ -103,6 +119,8 @@ final class PacketConnectionHandler: ChannelInboundHandler {
         services.metrics.frameIn(frame.opcode)
         inReadBurst = true
         execute(machine.receive(frame: frame, now: context.eventLoop.now))
+        // HELLO brings the login deadline, which may come before the armed (hello) deadline.
+        rescheduleTimeoutIfEarlier()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -144,9 +162,11 @@ final class PacketConnectionHandler: ChannelInboundHandler {
         joinTimeoutTask = nil
         requestTask?.cancel()
         requestTask = nil
+        recheckTask?.cancel()
+        recheckTask = nil
         if registered {
             registered = false
-            services.registry.unregister(id, account: claimedAccount)
+            services.registry.unregister(id, account: claimedAccount, addressKey: addressKey, now: eventLoop.now)
             services.metrics.connections.record(services.registry.connectionCount)
         }
     }
@@ -225,6 +245,8 @@ final class PacketConnectionHandler: ChannelInboundHandler {
             worldEpoch = nil
             requestTask?.cancel()
             requestTask = nil
+            recheckTask?.cancel()
+            recheckTask = nil
             joinTimeoutTask?.cancel()
             joinTimeoutTask = nil
             timeoutTask?.cancel()
@@ -252,13 +274,34 @@ final class PacketConnectionHandler: ChannelInboundHandler {
             }
 
         case .validateSession(let token):
+            // A blocked address may not even try: that is what makes guessing expensive.
+            guard services.registry.mayLogIn(addressKey: addressKey, now: context.eventLoop.now) else {
+                execute(machine.kick(.addressBlocked, reason: Self.addressBlockedReason), flush: flush)
+                return
+            }
             let authenticator = services.authenticator
             requestStarted = context.eventLoop.now
             perform({ try await authenticator.validate(token: token) }) { handler, result in
                 if let started = handler.requestStarted {
                     handler.services.metrics.loginDuration.recordNanoseconds((handler.eventLoop.now - started).nanoseconds)
                 }
-                return handler.machine.loginCompleted(result)
+                let failuresBefore = handler.machine.failedLogins
+                let action = handler.machine.loginCompleted(result)
+                if handler.machine.failedLogins > failuresBefore,
+                   handler.services.registry.recordFailedLogin(addressKey: handler.addressKey, now: handler.eventLoop.now) {
+                    handler.logger.info("address blocked for failed logins", metadata: [
+                        "address": "\(handler.addressKey.map { "\($0)" } ?? "?")",
+                    ])
+                }
+                return action
+            }
+
+        case .recheckSession(let token):
+            let authenticator = services.authenticator
+            perform({ try await authenticator.validate(token: token) }, into: .recheck) { handler, result in
+                let action = handler.machine.sessionRecheckCompleted(result, now: handler.eventLoop.now)
+                if case .none = action { handler.rescheduleTimeoutIfEarlier() }
+                return action
             }
 
         case .claimAccount(let account):
@@ -334,11 +377,12 @@ final class PacketConnectionHandler: ChannelInboundHandler {
     /// and feeds its result back to the machine on the loop.
     private func perform<R: Sendable>(
         _ work: @escaping @Sendable () async throws -> R,
+        into slot: TaskSlot = .request,
         then complete: @escaping @Sendable (PacketConnectionHandler, Result<R, any Error>) -> ConnectionStateMachine.Action
     ) {
         let me = loopBound
         let loop = eventLoop
-        requestTask = Task {
+        let task = Task {
             let result: Result<R, any Error>
             do {
                 result = .success(try await work())
@@ -348,12 +392,27 @@ final class PacketConnectionHandler: ChannelInboundHandler {
             loop.execute {
                 let handler = me.value
                 guard handler.context != nil else { return }
-                handler.requestTask = nil
+                handler.setTask(nil, in: slot)
                 if case .failure(let error) = result, !(error is CancellationError) {
                     handler.logger.warning("backend call failed", metadata: ["error": "\(error)"])
                 }
                 handler.execute(complete(handler, result))
             }
+        }
+        // On the loop, before the completion (queued to the loop) can clear it.
+        setTask(task, in: slot)
+    }
+
+    /// Where a backend call's task is kept, so closing the connection cancels it: the client's
+    /// one request at a time, or the periodic session re-check beside it.
+    enum TaskSlot: Sendable {
+        case request, recheck
+    }
+
+    private func setTask(_ task: Task<Void, Never>?, in slot: TaskSlot) {
+        switch slot {
+        case .request: requestTask = task
+        case .recheck: recheckTask = task
         }
     }
 
@@ -376,19 +435,29 @@ final class PacketConnectionHandler: ChannelInboundHandler {
     private func scheduleTimeout() {
         guard let deadline = machine.timeoutDeadline, let context else { return }
         let me = loopBound
+        scheduledTimeout = deadline
         timeoutTask = context.eventLoop.scheduleTask(deadline: deadline) {
             me.value.timeoutFired()
         }
     }
 
+    /// Re-arms the timer when the machine's deadline moved before the armed one (HELLO brings
+    /// the login deadline; a finished re-check sets the next one), or arms it if none is.
+    private func rescheduleTimeoutIfEarlier() {
+        guard let deadline = machine.timeoutDeadline else { return }
+        if let scheduled = scheduledTimeout, deadline >= scheduled { return }
+        timeoutTask?.cancel()
+        scheduleTimeout()
+    }
+
     private func timeoutFired() {
         guard let context else { return }
         timeoutTask = nil
+        scheduledTimeout = nil
         let action = machine.timerFired(now: context.eventLoop.now)
-        if case .none = action {
-            scheduleTimeout()
-        } else {
-            execute(action)
-        }
+        execute(action)
+        // Only a close ends the timer: after a re-check starts, the idle deadline still holds.
+        if case .close = action { return }
+        scheduleTimeout()
     }
 }

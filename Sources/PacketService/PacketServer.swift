@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import GRPCCore
 import Logging
 import MMOContracts
@@ -54,7 +59,9 @@ public final class PacketServer: Sendable {
         var logger = logger
         logger[metadataKey: "gateway"] = "\(configuration.gatewayId)"
         self.logger = logger
-        let registry = SessionRegistry(maxConnections: configuration.maxConnections)
+        let registry = SessionRegistry(
+            maxConnections: configuration.maxConnections,
+            addressLimits: AddressLimiter.Configuration(configuration))
         let metrics = PacketMetrics()
         let worldLink = WorldLink(
             client: world,
@@ -110,10 +117,22 @@ public final class PacketServer: Sendable {
     /// Binds the listening socket. Idempotent; `run()` calls it if needed.
     public func start() async throws {
         if state.withLock({ $0.serverChannel != nil }) { return }
+        try fitConnectionsToOpenFileLimit()
         let services = self.services
         let maxFrameSize = configuration.maxFrameSize
+        let logger = self.logger
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: configuration.backlog)
+            .serverChannelInitializer { channel in
+                // Out of descriptors (EMFILE/ENFILE), accept fails while the client stays in the
+                // backlog; without a pause the loop would retry at once, forever (a spinning core).
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { error in
+                        logger.warning("accept failed; pausing accepts for 1 s", metadata: ["error": "\(error)"])
+                        return .seconds(1)
+                    })
+                }
+            }
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
@@ -136,6 +155,41 @@ public final class PacketServer: Sendable {
         logger.info("packet service listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
         if shutdownEarly { shutdown() }
     }
+
+    /// Fits `maxConnections` (+ `fileDescriptorReserve`) to RLIMIT_NOFILE: raises the soft limit
+    /// towards the hard one if needed, else lowers the connection limit with a warning, so the
+    /// gateway refuses clients with DISCONNECT(SERVICE_UNAVAILABLE) before `accept` fails.
+    private func fitConnectionsToOpenFileLimit() throws {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        func wide(_ value: rlim_t) -> UInt64 { value == rlim_t.max ? .max : UInt64(value) }
+        let budget = try FileDescriptorBudget(
+            maxConnections: configuration.maxConnections, reserve: configuration.fileDescriptorReserve,
+            soft: wide(limit.rlim_cur), hard: wide(limit.rlim_max))
+        var maxConnections = budget.maxConnections
+        if let raised = budget.raiseSoftLimitTo {
+            var wanted = limit
+            wanted.rlim_cur = raised == .max ? rlim_t.max : rlim_t(raised)
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &wanted) == 0 {
+                logger.info("raised the open-file limit", metadata: ["from": "\(limit.rlim_cur)", "to": "\(raised)"])
+            } else {
+                // Could not raise it after all: fit the connections into the current limit.
+                maxConnections = try FileDescriptorBudget(
+                    maxConnections: configuration.maxConnections, reserve: configuration.fileDescriptorReserve,
+                    soft: wide(limit.rlim_cur), hard: wide(limit.rlim_cur)).maxConnections
+            }
+        }
+        if maxConnections < configuration.maxConnections {
+            logger.warning("the open-file limit cannot hold packet.maxConnections: lowering it; raise the limit (ulimit -n, LimitNOFILE=) to serve more", metadata: [
+                "configured": "\(configuration.maxConnections)", "maxConnections": "\(maxConnections)",
+                "reserve": "\(configuration.fileDescriptorReserve)",
+            ])
+        }
+        registry.maxConnections = maxConnections
+    }
+
+    /// The connection limit in force (after `start()`: fitted to the open-file limit).
+    public var maxConnections: Int { registry.maxConnections }
 
     /// Serves clients and keeps the world link up until `shutdown()` (or cancellation, which
     /// shuts down the same way), then returns once clients are disconnected and the world link

@@ -16,8 +16,16 @@ public struct PacketServerConfiguration: Sendable {
     public var maxFrameSize: Int
     /// HELLO must arrive within this long after the TCP connection opens.
     public var helloTimeout: Duration
+    /// LOGIN must succeed within this long after HELLO, else DISCONNECT(LOGIN_TIMEOUT): PING
+    /// keeps a connection from going idle, but not from holding a slot without logging in.
+    public var loginTimeout: Duration
     /// Some frame (clients send PING) must arrive within this long, else DISCONNECT(IDLE_TIMEOUT).
     public var idleTimeout: Duration
+    /// A logged-in connection's session is validated again this often, so a sign-out, expiry or
+    /// ban on the web site disconnects a player already playing (with TOKEN_UNKNOWN,
+    /// TOKEN_EXPIRED or ACCOUNT_BANNED). Zero turns re-checks off. An auth outage is not a
+    /// verdict: the player stays and the next check comes one interval later.
+    public var sessionRecheckInterval: Duration
     /// How long the world may take to answer a join. (Deadlines on the auth and character RPCs
     /// are the client transports' service config, `grpc.timeoutMs`; `MMOServer` sets both from
     /// that one key.)
@@ -43,6 +51,19 @@ public struct PacketServerConfiguration: Sendable {
     public var chatRateLimitPeriod: Duration
     /// Open client connections; one more is accepted, told DISCONNECT(SERVICE_UNAVAILABLE) and closed.
     public var maxConnections: Int
+    /// Open connections from one address (IPv6: one /64); one more is told
+    /// DISCONNECT(TOO_MANY_CONNECTIONS) and closed.
+    public var maxConnectionsPerAddress: Int
+    /// Failed logins from one address within `failedLoginWindow` (over all its connections)
+    /// that block it for `addressPenalty`: its new connections and LOGINs get
+    /// DISCONNECT(ADDRESS_BLOCKED).
+    public var maxFailedLoginsPerAddress: Int
+    public var failedLoginWindow: Duration
+    public var addressPenalty: Duration
+    /// Addresses no per-address limit applies to. Loopback by default, so that `mmo-bot load`
+    /// and local tests (thousands of connections from 127.0.0.1) are not limited; behind a TCP
+    /// load balancer, list its addresses (or every client shares its limit).
+    public var addressLimitExempt: [AddressRange]
     /// World updates that may arrive for a client whose socket stays unwritable (it is not
     /// reading) before the connection is closed. Bounds per-connection outbound memory.
     public var maxUnwritableWorldUpdates: Int
@@ -55,6 +76,9 @@ public struct PacketServerConfiguration: Sendable {
     public var shutdownTimeout: Duration
     /// TCP listen backlog.
     public var backlog: Int32
+    /// Open files kept for everything but client connections when `maxConnections` is fitted to
+    /// the process's open-file limit at start (see `FileDescriptorBudget`).
+    public var fileDescriptorReserve: Int
 
     /// Every limit defaults to the value documented on its property.
     public init(
@@ -63,7 +87,9 @@ public struct PacketServerConfiguration: Sendable {
         gatewayId: String = PacketServerConfiguration.defaultGatewayId(),
         maxFrameSize: Int = ProtocolLimits.defaultMaxClientFrame,
         helloTimeout: Duration = .seconds(10),
+        loginTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(60),
+        sessionRecheckInterval: Duration = .seconds(30),
         requestTimeout: Duration = .seconds(5),
         rateLimitFramesPerSecond: Double = 30,
         rateLimitBurst: Int = 60,
@@ -73,18 +99,26 @@ public struct PacketServerConfiguration: Sendable {
         chatRateLimitLines: Int = 5,
         chatRateLimitPeriod: Duration = .seconds(10),
         maxConnections: Int = 20_000,
+        maxConnectionsPerAddress: Int = 50,
+        maxFailedLoginsPerAddress: Int = 20,
+        failedLoginWindow: Duration = .seconds(60),
+        addressPenalty: Duration = .seconds(300),
+        addressLimitExempt: [AddressRange] = PacketServerConfiguration.loopback,
         maxUnwritableWorldUpdates: Int = 200,
         worldFlushInterval: Duration = .milliseconds(2),
         worldReconnectBackoff: ClosedRange<Duration> = .milliseconds(100) ... .seconds(5),
         shutdownTimeout: Duration = .seconds(5),
-        backlog: Int32 = 1024
+        backlog: Int32 = 1024,
+        fileDescriptorReserve: Int = 256
     ) {
         self.host = host
         self.port = port
         self.gatewayId = gatewayId
         self.maxFrameSize = maxFrameSize
         self.helloTimeout = helloTimeout
+        self.loginTimeout = loginTimeout
         self.idleTimeout = idleTimeout
+        self.sessionRecheckInterval = sessionRecheckInterval
         self.requestTimeout = requestTimeout
         self.rateLimitFramesPerSecond = rateLimitFramesPerSecond
         self.rateLimitBurst = rateLimitBurst
@@ -94,12 +128,23 @@ public struct PacketServerConfiguration: Sendable {
         self.chatRateLimitLines = chatRateLimitLines
         self.chatRateLimitPeriod = chatRateLimitPeriod
         self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
+        self.maxFailedLoginsPerAddress = maxFailedLoginsPerAddress
+        self.failedLoginWindow = failedLoginWindow
+        self.addressPenalty = addressPenalty
+        self.addressLimitExempt = addressLimitExempt
         self.maxUnwritableWorldUpdates = maxUnwritableWorldUpdates
         self.worldFlushInterval = worldFlushInterval
         self.worldReconnectBackoff = worldReconnectBackoff
         self.shutdownTimeout = shutdownTimeout
         self.backlog = backlog
+        self.fileDescriptorReserve = fileDescriptorReserve
     }
+
+    /// 127.0.0.0/8 and ::1: the default `addressLimitExempt`.
+    public static let loopback: [AddressRange] = try! AddressRange.parseList(loopbackText)
+    /// `loopback` as configuration text.
+    public static let loopbackText = "127.0.0.0/8,::1"
 
     /// `hostname-pid`: unique per process on a host, stable for the process's lifetime.
     public static func defaultGatewayId() -> String {

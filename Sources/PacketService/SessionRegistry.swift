@@ -17,46 +17,81 @@ struct ConnectionHandle: Sendable {
 }
 
 /// The gateway's in-memory view of its connections: connection id -> connection (world output
-/// routing, shutdown broadcast) and account -> connection id (takeover on a second login).
+/// routing, shutdown broadcast), account -> connection id (takeover on a second login), and the
+/// per-address limits (`AddressLimiter`), all under one lock so admission is atomic.
 final class SessionRegistry: Sendable {
     private struct State {
         var connections: [UInt64: ConnectionHandle] = [:]
         var accounts: [String: UInt64] = [:]
         var accepting = true
+        var maxConnections: Int
+        var addresses: AddressLimiter
     }
 
     enum RegisterResult: Equatable {
-        case registered
+        /// Counted under `addressKey` (nil: not counted, e.g. an exempt address); pass it back
+        /// to `unregister`, `mayLogIn` and `recordFailedLogin`.
+        case registered(addressKey: ClientAddress?)
         case full
         case shuttingDown
+        case tooManyFromAddress
+        case addressBlocked
     }
 
-    private let state = Mutex(State())
-    let maxConnections: Int
+    private let state: Mutex<State>
 
-    init(maxConnections: Int) {
-        self.maxConnections = maxConnections
+    /// - Parameter addressLimits: defaults to the configuration defaults (loopback exempt).
+    init(maxConnections: Int, addressLimits: AddressLimiter.Configuration = .init(PacketServerConfiguration(gatewayId: ""))) {
+        self.state = Mutex(State(maxConnections: maxConnections, addresses: AddressLimiter(addressLimits)))
+    }
+
+    /// Open connections beyond which new ones are refused (`.full`).
+    var maxConnections: Int {
+        get { state.withLock { $0.maxConnections } }
+        set { state.withLock { $0.maxConnections = newValue } }
     }
 
     var connectionCount: Int { state.withLock { $0.connections.count } }
 
-    func register(_ handle: ConnectionHandle) -> RegisterResult {
+    func register(_ handle: ConnectionHandle, address: ClientAddress? = nil, now: NIODeadline = .now()) -> RegisterResult {
         state.withLock { state in
             guard state.accepting else { return .shuttingDown }
-            guard state.connections.count < maxConnections else { return .full }
+            let key: ClientAddress?
+            switch state.addresses.admit(address, now: now) {
+            case .admitted(let k): key = k
+            case .tooManyConnections: return .tooManyFromAddress
+            case .blocked: return .addressBlocked
+            }
+            guard state.connections.count < state.maxConnections else {
+                if let key { state.addresses.release(key, now: now) }
+                return .full
+            }
             state.connections[handle.id] = handle
-            return .registered
+            return .registered(addressKey: key)
         }
     }
 
     /// Forgets the connection and, if it still owns `account`, the account too.
-    func unregister(_ id: UInt64, account: String?) {
+    func unregister(_ id: UInt64, account: String?, addressKey: ClientAddress? = nil, now: NIODeadline = .now()) {
         state.withLock { state in
             state.connections[id] = nil
             if let account, state.accounts[account] == id {
                 state.accounts[account] = nil
             }
+            if let addressKey { state.addresses.release(addressKey, now: now) }
         }
+    }
+
+    /// False while the address is blocked for failed logins.
+    func mayLogIn(addressKey: ClientAddress?, now: NIODeadline) -> Bool {
+        guard addressKey != nil else { return true }
+        return state.withLock { $0.addresses.mayLogIn(addressKey, now: now) }
+    }
+
+    /// Counts a failed LOGIN against the address; true if that blocked it.
+    func recordFailedLogin(addressKey: ClientAddress?, now: NIODeadline) -> Bool {
+        guard addressKey != nil else { return false }
+        return state.withLock { $0.addresses.recordFailedLogin(addressKey, now: now) }
     }
 
     /// Makes `id` the connection of `account`; returns the connection that had it before, if any

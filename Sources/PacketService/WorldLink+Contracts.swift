@@ -14,10 +14,22 @@ extension WorldLink {
     /// writer task only gathers them into a batch.
     typealias Input = Mmo_GatewayInput
 
+    /// The stream's call options: the largest message the gateway accepts from the world,
+    /// explicit rather than gRPC's default. grpc-swift's HTTP/2 client checks received messages
+    /// against `maxRequestMessageBytes` (it has no separate response limit); the world splits its
+    /// batches well below it (`WorldLinkLimits`).
+    static var callOptions: CallOptions {
+        var options = CallOptions.defaults
+        options.maxRequestMessageBytes = WorldLinkLimits.maxMessageBytes
+        return options
+    }
+
     /// One stream: the first message names the gateway, then batches of inputs go up while
-    /// world batches come down and are routed to their connections.
+    /// world batches come down and are routed to their connections. A tick's output may come in
+    /// several batches with the same tick; they are routed one after the other, in order.
     func connectOnce() async throws {
         try await client.connect(
+            options: Self.callOptions,
             requestProducer: { writer in
                 try await self.writeBatches(to: writer)
             },
@@ -26,24 +38,38 @@ extension WorldLink {
                 self.linkEstablished()
                 for try await batch in batches {
                     self.metrics.worldBatchesReceived.increment()
-                    self.registry.deliver(batch.outputs.lazy.compactMap({ o in o.kind.map { (session: o.sessionID, output: WorldOutput($0)) } }))
+                    self.registry.deliver(batch.outputs.lazy.compactMap({ o in self.output(o) }))
                 }
             }
         )
+    }
+
+    /// A wire output as the connection gets it; join results and leaves pass `route(_:for:)`,
+    /// which swallows the acceptance of a replayed join.
+    private func output(_ o: Mmo_SessionOutput) -> (session: UInt64, output: WorldOutput)? {
+        guard let kind = o.kind else { return nil }
+        if case .update(let body) = kind { return (o.sessionID, .update(body)) }
+        return route(WorldOutput(kind), for: o.sessionID).map { (o.sessionID, $0) }
     }
 
     private func writeBatches(to writer: RPCWriter<Mmo_GatewayBatch>) async throws {
         var hello = Mmo_GatewayBatch()
         hello.gatewayID = gatewayId
         try await writer.write(hello)
+        let maxInputs = WorldLinkLimits.maxInputsPerGatewayBatch
         while true {
             let (inputs, draining) = await nextInputs()
-            if !inputs.isEmpty {
+            // Inputs pile up while the stream waits for the world (flow control); split them so
+            // no message nears the world's receive limit.
+            var start = inputs.startIndex
+            while start < inputs.endIndex {
+                let end = min(start + maxInputs, inputs.endIndex)
                 var batch = Mmo_GatewayBatch()
-                batch.inputs = inputs
+                batch.inputs = start == inputs.startIndex && end == inputs.endIndex ? inputs : Array(inputs[start..<end])
                 try await writer.write(batch)
                 metrics.worldBatchesSent.increment()
-                metrics.worldInputsSent.increment(by: Int64(inputs.count))
+                metrics.worldInputsSent.increment(by: Int64(end - start))
+                start = end
             }
             if draining || Task.isCancelled { return }
             // The coalescing window: inputs arriving meanwhile go out together.

@@ -11,19 +11,40 @@ import Synchronization
 /// sends nothing. Downstream: each `WorldBatch` is split by event loop, and every connection
 /// gets its outputs in one hop with one flush.
 ///
-/// If the stream fails, everyone in (or entering) the world is told (LEFT_WORLD or
-/// ENTER_WORLD_RESULT with SERVICE_UNAVAILABLE) and the link reconnects with backoff.
+/// If the stream fails, nobody is sent out of the world: the link reconnects with backoff and
+/// replays the join of every session the world had (or was asking for) as the first inputs of
+/// the new stream. The world re-admits them (a re-admitted player gets a fresh view of its
+/// surroundings: an `appear` for everyone in view); the gateway swallows the acceptance, since
+/// its client never left. A session the world now refuses gets LEFT_WORLD with the world's code.
+/// Only when the link stays down for `rejoinTimeout` is everyone told (LEFT_WORLD or
+/// ENTER_WORLD_RESULT with SERVICE_UNAVAILABLE). Inputs while the link is down are dropped
+/// (the world corrects a client whose next move is too far from where it knows it).
 ///
 /// The stream and its protobuf messages are in WorldLink+Contracts.swift; this file is the
-/// batching and the lifecycle.
+/// batching, the re-admission and the lifecycle.
 final class WorldLink: WorldSessionLink, Sendable {
     private struct State {
         var inputs: [Input] = []
         var waiter: CheckedContinuation<Void, Never>?
         var connected = false
-        /// Increments per established stream, so a loss is only applied to joins sent on it.
+        /// Increments per established stream.
         var epoch: UInt64 = 0
         var draining = false
+        /// Every session the world has or is being asked to take: replayed on a new stream.
+        var admissions: [UInt64: Admission] = [:]
+        /// When the link went down with admissions to replay; nil while it is up.
+        var downSince: ContinuousClock.Instant?
+    }
+
+    /// A session's place in the world as the link tracks it.
+    private struct Admission {
+        var join: WorldJoin
+        /// The epoch the connection's own join went out on: the one its `worldLinkLost` expects.
+        let epoch: UInt64
+        /// The world accepted it at least once: its connection is IN_WORLD.
+        var admitted = false
+        /// Its join was replayed on a new stream and not answered yet: the answer is the link's.
+        var replaying = false
     }
 
     private let state = Mutex(State())
@@ -33,7 +54,12 @@ final class WorldLink: WorldSessionLink, Sendable {
     let metrics: PacketMetrics
     let flushInterval: Duration
     private let backoff: ClosedRange<Duration>
+    /// How long the link may stay down before its players are told they are out of the world.
+    let rejoinTimeout: Duration
     private let logger: Logger
+
+    /// Default `rejoinTimeout`: long enough for a world process to restart.
+    static let defaultRejoinTimeout: Duration = .seconds(30)
 
     init(
         client: any Client,
@@ -42,6 +68,7 @@ final class WorldLink: WorldSessionLink, Sendable {
         metrics: PacketMetrics,
         flushInterval: Duration,
         backoff: ClosedRange<Duration>,
+        rejoinTimeout: Duration = WorldLink.defaultRejoinTimeout,
         logger: Logger
     ) {
         self.client = client
@@ -50,6 +77,7 @@ final class WorldLink: WorldSessionLink, Sendable {
         self.metrics = metrics
         self.flushInterval = flushInterval
         self.backoff = backoff
+        self.rejoinTimeout = rejoinTimeout
         self.logger = logger
     }
 
@@ -63,6 +91,7 @@ final class WorldLink: WorldSessionLink, Sendable {
         let (epoch, waiter): (UInt64?, CheckedContinuation<Void, Never>?) = state.withLock { state in
             guard state.connected, !state.draining else { return (nil, nil) }
             state.inputs.append(input)
+            state.admissions[session] = Admission(join: join, epoch: state.epoch)
             let waiter = state.waiter
             state.waiter = nil
             return (state.epoch, waiter)
@@ -80,8 +109,12 @@ final class WorldLink: WorldSessionLink, Sendable {
     }
 
     func leave(session: UInt64) {
+        _ = state.withLock { $0.admissions.removeValue(forKey: session) }
         enqueue(Input(leaving: session))
     }
+
+    /// Sessions whose join the link would replay on a new stream (tests, logs).
+    var admittedSessionCount: Int { state.withLock { $0.admissions.count } }
 
     /// Queues an input for the next batch. While the link is down inputs are dropped: the world
     /// has already forgotten this gateway's sessions, and joins are refused.
@@ -99,8 +132,18 @@ final class WorldLink: WorldSessionLink, Sendable {
     // MARK: - Lifecycle
 
     /// Keeps a stream to the world open until `beginDraining()` or cancellation, reconnecting
-    /// with exponential backoff.
+    /// with exponential backoff; meanwhile gives up on re-admitting players once the link has
+    /// been down for `rejoinTimeout`.
     func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.keepConnected() }
+            group.addTask { await self.watchRejoinDeadline() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func keepConnected() async {
         var delay = backoff.lowerBound
         while !Task.isCancelled, !state.withLock({ $0.draining }) {
             let started = ContinuousClock.now
@@ -142,28 +185,95 @@ final class WorldLink: WorldSessionLink, Sendable {
         waiter?.resume()
     }
 
+    /// A new stream is up: its first inputs are the joins of every session the world had (or
+    /// was asked for) on the last one, so the world re-admits them before anything else.
     func linkEstablished() {
-        let epoch: UInt64 = state.withLock { state in
+        let (epoch, replayed, waiter): (UInt64, Int, CheckedContinuation<Void, Never>?) = state.withLock { state in
             state.epoch += 1
             state.inputs.removeAll()
+            for session in state.admissions.keys {
+                state.admissions[session]!.replaying = true
+                state.inputs.append(Input(session: session, join: state.admissions[session]!.join))
+            }
             state.connected = true
-            return state.epoch
+            state.downSince = nil
+            let waiter = state.inputs.isEmpty ? nil : state.waiter
+            if waiter != nil { state.waiter = nil }
+            return (state.epoch, state.inputs.count, waiter)
         }
-        logger.info("world link established", metadata: ["epoch": "\(epoch)"])
+        waiter?.resume()
+        if replayed > 0 {
+            logger.info("world link established; re-admitting players", metadata: ["epoch": "\(epoch)", "players": "\(replayed)"])
+        } else {
+            logger.info("world link established", metadata: ["epoch": "\(epoch)"])
+        }
     }
 
-    /// Everyone the world had from this stream is gone: tell each connection (they ignore it
-    /// unless they joined on this epoch).
+    /// The stream is gone and the world has dropped this gateway's sessions; they stay in the
+    /// world as far as their clients know, to be re-admitted on the next stream.
     private func linkLost() {
-        let (wasConnected, epoch): (Bool, UInt64) = state.withLock { state in
-            let was = state.connected
+        state.withLock { state in
+            if state.connected, !state.admissions.isEmpty, state.downSince == nil { state.downSince = .now }
             state.connected = false
             state.inputs.removeAll()
-            return (was, state.epoch)
         }
-        guard wasConnected else { return }
-        forEachLoop(registry.allConnections()) { handles in
-            for handle in handles { handle.handler.value.worldLinkLost(epoch: epoch) }
+    }
+
+    /// What a connection gets for a join result or a leave from the world (updates go straight
+    /// through): the output itself, nothing (the acceptance of a replayed join: the client
+    /// never left), or LEFT_WORLD with the world's code (a replayed join the world refused).
+    /// Called for each such output while the registry routes a batch; they are rare.
+    func route(_ output: WorldOutput, for session: UInt64) -> WorldOutput? {
+        state.withLock { state in
+            guard var admission = state.admissions[session] else { return output }
+            switch output {
+            case .joined:
+                let readmitted = admission.replaying && admission.admitted
+                admission.admitted = true
+                admission.replaying = false
+                state.admissions[session] = admission
+                return readmitted ? nil : output
+            case .rejected(let code):
+                state.admissions[session] = nil
+                return admission.replaying && admission.admitted ? .left(code) : output
+            case .left:
+                // For a session not admitted yet this acknowledges an earlier leave (the world
+                // answers in order); the pending join is still wanted.
+                if admission.admitted { state.admissions[session] = nil }
+                return output
+            case .update:
+                return output
+            }
+        }
+    }
+
+    /// Every `rejoinTimeout / 4` (at least 50 ms): if the link has been down for `rejoinTimeout`,
+    /// the players it would re-admit are told they are out (LEFT_WORLD or ENTER_WORLD_RESULT
+    /// with SERVICE_UNAVAILABLE) and forgotten. A separate loop, because a reconnect attempt may
+    /// wait for the world's address for longer than that.
+    private func watchRejoinDeadline() async {
+        let interval = max(rejoinTimeout / 4, .milliseconds(50))
+        // Ends only when cancelled (run() does that once the stream loop is done, draining
+        // included), so it never cuts a drain short.
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            abandonAdmissionsIfDownTooLong()
+        }
+    }
+
+    func abandonAdmissionsIfDownTooLong(now: ContinuousClock.Instant = .now) {
+        let abandoned: [UInt64: UInt64] = state.withLock { state in
+            guard let since = state.downSince, now - since >= rejoinTimeout else { return [:] }
+            state.downSince = nil
+            defer { state.admissions.removeAll() }
+            return state.admissions.mapValues(\.epoch)
+        }
+        guard !abandoned.isEmpty else { return }
+        logger.warning(
+            "world link down too long; players sent out of the world",
+            metadata: ["players": "\(abandoned.count)", "rejoinTimeout": "\(rejoinTimeout)"])
+        forEachLoop(registry.allConnections().filter { abandoned[$0.id] != nil }) { handles in
+            for handle in handles { handle.handler.value.worldLinkLost(epoch: abandoned[handle.id]!) }
         }
     }
 

@@ -1,16 +1,17 @@
 import Synchronization
 
 /// Where the world persists character positions. Called off the tick, from the runtime's saver.
-/// The database-backed store is `DatabaseCharacterStateStore` (in `WorldGRPCService+Contracts.swift`,
-/// with the rest of the gRPC translation).
+/// The database-backed store is `DatabaseCharacterStateStore`.
 public protocol CharacterStateStore: Sendable {
-    /// Persists `states` (at most `WorldConfiguration.maxStatesPerSave` at a time). Throwing
+    /// Persists `states` (at most `WorldConfiguration.maxStatesPerSave` at a time), each only
+    /// over an older version of the character's state (`CharacterPosition.version`). Throwing
     /// means none of them may be assumed saved: the runtime retries them.
     func save(_ states: [CharacterPosition]) async throws
 }
 
-/// Keeps the latest saved state per character in memory. For tests and for running without a
-/// database; `failNextSaves` simulates an unavailable database.
+/// Keeps the latest saved state per character in memory, applying versions as the database
+/// does. For tests and for running without a database; `failNextSaves` simulates an
+/// unavailable database.
 public final class InMemoryCharacterStateStore: CharacterStateStore {
     /// What a save made to fail by `failNextSaves` throws.
     public struct SimulatedOutage: Error, Sendable, Equatable {}
@@ -32,7 +33,10 @@ public final class InMemoryCharacterStateStore: CharacterStateStore {
                 throw SimulatedOutage()
             }
             s.calls.append(states)
-            for st in states { s.latest[st.characterID] = st }
+            // Like the database: only over an older version (0 only over an unversioned one).
+            for st in states where s.latest[st.characterID].map({ st.version == 0 ? $0.version == 0 : $0.version < st.version }) ?? true {
+                s.latest[st.characterID] = st
+            }
         }
     }
 

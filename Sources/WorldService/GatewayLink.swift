@@ -1,16 +1,22 @@
 import Synchronization
 
 /// One gateway's stream into the world: a bounded inbox the gateway fills and the tick drains,
-/// and an outbox of per-tick batches the gateway's stream writer consumes.
+/// and a bounded outbox of per-tick batches the gateway's stream writer consumes.
 ///
 /// The inbox lock is held only to append or to swap the queued arrays out, never while the
 /// simulation runs, so a gateway never waits for a tick.
+///
+/// Flow control: the tick hands a batch over without waiting (`deliver`); the stream writer
+/// takes batches as fast as gRPC's HTTP/2 flow control lets it write them, so a slow gateway
+/// slows only its own stream while its batches wait here. The outbox holds at most
+/// `maxPendingBatches` batches and `maxPendingBytes` bytes; a gateway that stays slow past
+/// either is disconnected (`tooSlow`) rather than buffered without bound.
 public final class GatewayLink: Sendable {
     /// Why a link stopped delivering batches.
     public enum CloseReason: Sendable, Equatable {
         /// The gateway's stream ended or failed.
         case gatewayDisconnected
-        /// The gateway fell `maxPendingBatchesPerGateway` batches behind.
+        /// The gateway fell `maxPendingBatchesPerGateway` batches or `maxPendingBytes` behind.
         case tooSlow
         /// The world is shutting down.
         case worldStopping
@@ -20,13 +26,56 @@ public final class GatewayLink: Sendable {
     public let id: UInt32
     /// Where the stream comes from, for logs.
     public let peer: String
-    /// One batch per tick in which any of this gateway's sessions has output.
-    public let batches: AsyncStream<TickBatch>
+    /// One batch per tick in which any of this gateway's sessions has output. One consumer.
+    public var batches: Batches { Batches(stream: queued, link: self) }
 
-    let outbox: AsyncStream<TickBatch>.Continuation
+    /// Default for `maxPendingBytes`: 256 MiB, about 55 ticks of the largest output measured
+    /// (2,000 players crowded at one spot, ~4.6 MB per tick) and 200 ticks of ordinary play.
+    public static let defaultMaxPendingBytes = 256 << 20
+
+    private let queued: AsyncStream<Queued>
+    private let outbox: AsyncStream<Queued>.Continuation
     let maxQueuedInputs: Int
+    /// Outbox bound in bytes (`TickBatch.payloadBytes`).
+    let maxPendingBytes: Int
+    /// Bytes in the outbox: added by the tick, subtracted as the writer takes batches.
+    private let pendingBytes = Atomic<Int>(0)
     private let inbox = Mutex(Inbox())
     private let state = Mutex(LinkState())
+
+    /// A batch in the outbox with its size, so taking it gives back exactly what delivering took.
+    struct Queued: Sendable {
+        var batch: TickBatch
+        var bytes: Int
+    }
+
+    /// The outbox as the stream writer reads it; taking a batch frees its bytes.
+    public struct Batches: AsyncSequence, Sendable {
+        public typealias Element = TickBatch
+        public typealias Failure = Never
+        let stream: AsyncStream<Queued>
+        let link: GatewayLink
+
+        public func makeAsyncIterator() -> Iterator {
+            Iterator(base: stream.makeAsyncIterator(), link: link)
+        }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            public typealias Element = TickBatch
+            public typealias Failure = Never
+            var base: AsyncStream<Queued>.Iterator
+            let link: GatewayLink
+
+            public mutating func next() async -> TickBatch? {
+                guard let next = await base.next() else { return nil }
+                link.pendingBytes.subtract(next.bytes, ordering: .relaxed)
+                return next.batch
+            }
+        }
+    }
+
+    /// Bytes of output waiting for the gateway's stream writer.
+    public var pendingOutputBytes: Int { pendingBytes.load(ordering: .relaxed) }
 
     struct Inbox {
         /// Whole submitted arrays: appending one is a retain, not a copy.
@@ -43,11 +92,15 @@ public final class GatewayLink: Sendable {
         var closeReason: CloseReason?
     }
 
-    init(id: UInt32, peer: String, maxQueuedInputs: Int, maxPendingBatches: Int) {
+    init(
+        id: UInt32, peer: String, maxQueuedInputs: Int, maxPendingBatches: Int,
+        maxPendingBytes: Int = GatewayLink.defaultMaxPendingBytes
+    ) {
         self.id = id
         self.peer = peer
         self.maxQueuedInputs = maxQueuedInputs
-        (batches, outbox) = AsyncStream.makeStream(of: TickBatch.self, bufferingPolicy: .bufferingOldest(maxPendingBatches))
+        self.maxPendingBytes = maxPendingBytes
+        (queued, outbox) = AsyncStream.makeStream(of: Queued.self, bufferingPolicy: .bufferingOldest(maxPendingBatches))
     }
 
     /// The gateway's self-reported id (from its first batch), or "" before it sent one.
@@ -126,10 +179,20 @@ public final class GatewayLink: Sendable {
         }
     }
 
-    /// Hands a tick's batch to the gateway's writer. False when the gateway is too far behind
-    /// (the batch was not queued) or the link is closed.
+    /// Hands a tick's batch to the gateway's writer without waiting. False when the gateway is
+    /// too far behind (`maxPendingBatches` batches or `maxPendingBytes` bytes already waiting;
+    /// the batch was not queued) or the link is closed. An empty outbox takes a batch of any
+    /// size, so one tick's output larger than the byte bound still goes out.
+    ///
+    /// Only the tick calls it, so the check and the add below cannot interleave with another
+    /// delivery; the writer only subtracts.
     func deliver(_ batch: TickBatch) -> Bool {
-        if case .enqueued = outbox.yield(batch) { return true }
+        let bytes = batch.payloadBytes
+        let waiting = pendingBytes.load(ordering: .relaxed)
+        if waiting > 0, waiting + bytes > maxPendingBytes { return false }
+        pendingBytes.add(bytes, ordering: .relaxed)
+        if case .enqueued = outbox.yield(Queued(batch: batch, bytes: bytes)) { return true }
+        pendingBytes.subtract(bytes, ordering: .relaxed)
         return false
     }
 }

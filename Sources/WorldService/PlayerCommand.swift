@@ -2,8 +2,10 @@
 public enum PlayerCommand: Sendable, Equatable {
     /// Enter the world. `zoneID` 0 means "the default zone, at its spawn point"; a position outside
     /// the zone (or non-finite) also means the spawn point. Every entry gets a new entity id,
-    /// even for a character that was in the world before.
-    case join(PlayerProfile, zoneID: UInt32, position: Position)
+    /// even for a character that was in the world before. `stateVersion` is the version of the
+    /// record zone and position came from (0: unknown); the world starts the character from its
+    /// own live state instead when it holds a newer one.
+    case join(PlayerProfile, zoneID: UInt32, position: Position, stateVersion: UInt64 = 0)
     /// Walk to a position. `seq` is echoed in a correction if the move is refused.
     case move(seq: UInt32, to: Position)
     /// Say-chat to everyone nearby. The gateway enforces the length and rate limits; the world

@@ -9,9 +9,8 @@ struct PlayerInfo {
     let zoneIndex: Int
     /// Name, class and looks, as sent in `appear` (x/y are filled in when sent).
     let look: WorldEvent.EntityAppearance
-    /// Last position accepted in an earlier tick, and when: moves are judged against it.
-    var anchor: Position
-    var anchorTime: Duration
+    /// What the player may still walk (`MovementRules`).
+    var moveBudget: MoveBudget
     /// The tick in which the player last moved, so it is queued for interest once per tick.
     var movedTick: UInt64 = 0
     /// Moved since the last autosave (or joined at a substituted position).

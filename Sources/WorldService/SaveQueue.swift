@@ -2,14 +2,18 @@ import Logging
 import Metrics
 import Synchronization
 
-/// Positions waiting to be saved, keyed by character so a newer position replaces an older one
-/// that was never written. Every write runs in an unstructured task chained after the previous
-/// one: writes never overlap (so an old position cannot land after a newer one) and a caller's
-/// cancellation never aborts a write half-way.
+/// Positions waiting to be saved, keyed by character so a newer position (greater version)
+/// replaces an older one that was never written. Every write runs in an unstructured task
+/// chained after the previous one: writes never overlap and a caller's cancellation never aborts
+/// a write half-way. (Order across processes is the database's job: it applies a save only over
+/// an older version.) Each landed state is reported back to the tick (`drainLanded`), which
+/// uses it to forget departed characters' retained states (`RecentDepartures`).
 final class SaveQueue: Sendable {
     private struct State {
         var pending: [UInt64: CharacterPosition] = [:]
         var lastFlush: Task<Bool, Never>?
+        /// (character, version) of states whose save returned success, until the tick drains them.
+        var landed: [(characterID: UInt64, version: UInt64)] = []
     }
 
     private let state = Mutex(State())
@@ -37,9 +41,18 @@ final class SaveQueue: Sendable {
     func enqueue(_ positions: [CharacterPosition]) {
         guard !positions.isEmpty else { return }
         state.withLock { s in
-            for p in positions { s.pending[p.characterID] = p }
+            for p in positions where s.pending[p.characterID].map({ $0.version <= p.version }) ?? true {
+                s.pending[p.characterID] = p
+            }
         }
         signal.yield()
+    }
+
+    /// Moves the (character, version) pairs saved since the last call into `into` (emptied
+    /// first). The tick calls it; swapping keeps both arrays' capacity.
+    func drainLanded(into buffer: inout [(characterID: UInt64, version: UInt64)]) {
+        buffer.removeAll(keepingCapacity: true)
+        state.withLock { s in swap(&s.landed, &buffer) }
     }
 
     /// Wakes the saver loop without queuing anything (a retry).
@@ -75,11 +88,17 @@ final class SaveQueue: Sendable {
             do {
                 try await store.save(Array(batch[start..<end]))
                 saved.increment(by: end - start)
+                state.withLock { s in
+                    for st in batch[start..<end] { s.landed.append((st.characterID, st.version)) }
+                }
                 start = end
             } catch {
                 let unsaved = batch[start...]
                 state.withLock { s in
-                    for st in unsaved where s.pending[st.characterID] == nil { s.pending[st.characterID] = st }
+                    // Unless a newer state of the character was queued meanwhile.
+                    for st in unsaved where s.pending[st.characterID].map({ $0.version < st.version }) ?? true {
+                        s.pending[st.characterID] = st
+                    }
                 }
                 failures.increment()
                 logger.warning(

@@ -21,14 +21,19 @@ public struct WorldConfiguration: Sendable {
     /// At most the protocol's frame limit; lower it to cap per-client bursts.
     public var maxUpdateBodyBytes: Int = ProtocolLimits.maxServerFrame - 2
 
-    /// Fastest legal walking speed, units per second.
+    /// Fastest legal walking speed, units per second: each player's distance budget accrues at
+    /// this rate (`MovementRules`), so no sequence of moves sustains more.
     public var maxSpeed: Float = 7
-    /// Multiplier on `maxSpeed * elapsed` that absorbs network jitter (moves bunching up).
+    /// With `maxCreditedMoveTime` and `moveSlack`, sizes the budget's cap:
+    /// `maxSpeed * maxCreditedMoveTime * speedTolerance + moveSlack` units (22 by default), the
+    /// most a player can bank by standing still, i.e. the tolerance for jitter (moves bunching
+    /// up) and the farthest a player can ever be ahead of the speed limit.
     public var speedTolerance: Float = 1.5
-    /// Units always allowed on top of the speed budget (float rounding, same-tick bursts).
+    /// The budget a player starts with on entering the world, and part of the cap (float
+    /// rounding). Entering gives no more: leaving and entering again cannot refill a teleport.
     public var moveSlack: Float = 1
-    /// The longest idle time credited to a move. Without it a player who stood still for a
-    /// minute could teleport 7 * 60 units in one step.
+    /// Idle time the budget's cap is sized from (see `speedTolerance`). Without a cap a player
+    /// who stood still for a minute could teleport 7 * 60 units in one step.
     public var maxCreditedMoveTime: Duration = .seconds(2)
 
     /// Say-chat reaches players within this distance of the speaker (the speaker included).
@@ -36,14 +41,27 @@ public struct WorldConfiguration: Sendable {
     /// CHAT_RATE_LIMITED / CHAT_TOO_LONG); the world has no chat limits of its own.
     public var chatRadius: Float = 50
 
-    /// How often positions that changed since their last save are written to the database.
-    public var autosaveInterval: Duration = .seconds(60)
+    /// A position that changed is written to the database at most this long after the change
+    /// (plus a tick): the most a SIGKILL of the world process can lose. Players are autosaved in
+    /// slices spread over the interval (`AutosaveSchedule`), not all at once.
+    public var autosaveInterval: Duration = .seconds(10)
     /// States per SaveCharacterStates call; bigger autosaves are split.
     public var maxStatesPerSave: Int = 1000
-    /// Pause before a failed save is retried (the states stay queued meanwhile).
+    /// Pause before a failed save is retried (the states stay queued meanwhile); doubles after
+    /// each further failure up to `maxSaveRetryDelay`.
     public var saveRetryDelay: Duration = .seconds(1)
-    /// Attempts for the final save on shutdown before positions are given up (and logged).
-    public var finalSaveAttempts: Int = 3
+    /// The longest pause between two retries of a failed save.
+    public var maxSaveRetryDelay: Duration = .seconds(10)
+    /// How long the final save on shutdown keeps retrying before the world gives up, logs how
+    /// many characters' progress is lost and `run()` reports it (the process exits non-zero).
+    /// `.zero`: never give up (until the process is killed).
+    public var finalSaveTimeout: Duration = .seconds(300)
+    /// How long the world keeps a departed character's live state after its save landed, so an
+    /// entry whose record was read before the save landed still starts from it
+    /// (`RecentDepartures`). Covers the gateway's read of the record, not the database's speed.
+    public var departureRetention: Duration = .seconds(30)
+    /// The most departed characters' states kept; the oldest are forgotten first.
+    public var maxRetainedDepartures: Int = 100_000
 
     /// Joins past this many players in one zone are rejected with WORLD_FULL.
     public var maxPlayersPerZone: Int = 5000
@@ -77,7 +95,10 @@ public struct WorldConfiguration: Sendable {
         try check(maxCreditedMoveTime > .zero, "maxCreditedMoveTime must be positive")
         try check(chatRadius >= 0 && chatRadius.isFinite, "chatRadius must be >= 0")
         try check(autosaveInterval > .zero, "autosaveInterval must be positive")
-        try check(maxStatesPerSave > 0 && finalSaveAttempts > 0, "save limits must be positive")
+        try check(maxStatesPerSave > 0, "maxStatesPerSave must be positive")
+        try check(saveRetryDelay > .zero && maxSaveRetryDelay >= saveRetryDelay, "save retry delays must be positive and ordered")
+        try check(finalSaveTimeout >= .zero, "finalSaveTimeout must be >= 0 (0: never give up)")
+        try check(departureRetention >= .zero && maxRetainedDepartures > 0, "departure retention must be >= 0 and its capacity positive")
         try check(maxPlayersPerZone > 0, "maxPlayersPerZone must be positive")
         try check(maxQueuedInputsPerGateway > 0, "maxQueuedInputsPerGateway must be positive")
         try check(maxPendingBatchesPerGateway > 0, "maxPendingBatchesPerGateway must be positive")

@@ -4,9 +4,10 @@ import MMOContracts
 import MMOProtocol
 
 // The one place the world service speaks protobuf: wire messages to and from the world's own
-// types, runtime errors to gRPC statuses, and the gRPC-backed `CharacterStateStore`. A change to
-// protos/mmo/world.proto or the database contract stops here; the simulation, the runtime and
-// their tests never see a generated type.
+// types (a tick's batch split into messages under the link's size limit), runtime errors to
+// gRPC statuses. A change to protos/mmo/world.proto stops here (the database contract stops in
+// DatabaseCharacterStateStore.swift); the simulation, the runtime and their tests never see a
+// generated type.
 
 // MARK: gateway -> world
 
@@ -23,7 +24,7 @@ extension GatewayInput {
             let profile = PlayerProfile(
                 characterID: join.characterID, accountID: join.accountID, name: join.name,
                 classID: UInt8(clamping: join.classID), appearance: join.appearance, level: UInt16(clamping: join.level))
-            command = .join(profile, zoneID: join.zoneID, position: Position(x: join.x, y: join.y))
+            command = .join(profile, zoneID: join.zoneID, position: Position(x: join.x, y: join.y), stateVersion: join.stateVersion)
         case .move(let move)?:
             command = .move(seq: move.seq, to: Position(x: move.x, y: move.y))
         case .say(let say)?:
@@ -40,13 +41,47 @@ extension GatewayInput {
 // MARK: world -> gateway
 
 extension Mmo_WorldBatch {
-    /// The wire form of one tick's batch for a gateway. Update bodies are copied as they are
-    /// (already in the client protocol's encoding); `tickRateHz` goes into every JoinAccepted.
+    /// The wire form of one tick's batch for a gateway, in one message whatever its size. Update
+    /// bodies are copied as they are (already in the client protocol's encoding); `tickRateHz`
+    /// goes into every JoinAccepted. The stream sends `messages(for:)` instead.
     public init(_ batch: TickBatch, tickRateHz: UInt32) {
+        self.init(tick: batch.tick, outputs: batch.outputs[...], tickRateHz: tickRateHz)
+    }
+
+    private init(tick: UInt64, outputs slice: ArraySlice<GatewayOutput>, tickRateHz: UInt32) {
         self.init()
-        tick = batch.tick
-        outputs.reserveCapacity(batch.outputs.count)
-        for output in batch.outputs { outputs.append(Mmo_SessionOutput(output, tickRateHz: tickRateHz)) }
+        self.tick = tick
+        outputs.reserveCapacity(slice.count)
+        for output in slice { outputs.append(Mmo_SessionOutput(output, tickRateHz: tickRateHz)) }
+    }
+
+    /// Bytes of protobuf framing one `SessionOutput` adds to its payload at most: the field's tag
+    /// and length, the session id, the kind's tag and length.
+    static let framingBytesPerOutput = 32
+
+    /// A tick's batch as the messages the stream sends: its outputs in order, each message with
+    /// the batch's tick and at most `maxBytes` of outputs (framing included). An output larger
+    /// than `maxBytes` on its own (an update body near the 1 MiB frame limit, when `maxBytes` is
+    /// set lower) travels alone. Nearly every batch is one message; splitting never reorders.
+    public static func messages(
+        for batch: TickBatch, tickRateHz: UInt32, maxBytes: Int = WorldLinkLimits.worldBatchTargetBytes
+    ) -> [Mmo_WorldBatch] {
+        var messages: [Mmo_WorldBatch] = []
+        var start = batch.outputs.startIndex
+        var bytes = 0
+        for index in batch.outputs.indices {
+            let size = batch.outputs[index].payloadBytes + framingBytesPerOutput
+            if bytes + size > maxBytes, index > start {
+                messages.append(Mmo_WorldBatch(tick: batch.tick, outputs: batch.outputs[start..<index], tickRateHz: tickRateHz))
+                start = index
+                bytes = 0
+            }
+            bytes += size
+        }
+        if start < batch.outputs.endIndex || messages.isEmpty {
+            messages.append(Mmo_WorldBatch(tick: batch.tick, outputs: batch.outputs[start...], tickRateHz: tickRateHz))
+        }
+        return messages
     }
 }
 
@@ -97,40 +132,5 @@ extension RPCError {
         case .worldStopping: self.init(.shuttingDown)
         case .gatewayDisconnected: return nil
         }
-    }
-}
-
-// MARK: storage
-
-extension Mmo_CharacterState {
-    /// The wire form of a saved position.
-    public init(_ state: CharacterPosition) {
-        self.init()
-        characterID = state.characterID
-        zoneID = state.zoneID
-        x = state.position.x
-        y = state.position.y
-    }
-}
-
-/// Saves through the database service's `SaveCharacterStates` RPC.
-public struct DatabaseCharacterStateStore: CharacterStateStore {
-    private let client: any Mmo_DatabaseService.ClientProtocol
-
-    /// - Parameter client: a database service client. Its transport's service config
-    ///   (`RPCDeadlines`) bounds every call, so a hung database cannot hold shutdown forever.
-    public init(client: any Mmo_DatabaseService.ClientProtocol) {
-        self.client = client
-    }
-
-    /// Wraps a running `GRPCClient` connected to the database service.
-    public init<Transport: ClientTransport>(grpcClient: GRPCClient<Transport>) {
-        self.init(client: Mmo_DatabaseService.Client(wrapping: grpcClient))
-    }
-
-    public func save(_ states: [CharacterPosition]) async throws {
-        var request = Mmo_SaveCharacterStatesRequest()
-        request.states = states.map(Mmo_CharacterState.init)
-        _ = try await client.saveCharacterStates(request)
     }
 }

@@ -2,8 +2,11 @@ import GRPCCore
 import MMOContracts
 
 /// The world's gRPC edge: each `Connect` stream is one gateway link. Inputs from the stream go
-/// into the runtime's queue; the runtime's per-tick batches for the link are written back until
-/// either side ends. When the stream ends, all of the gateway's players leave (and are saved).
+/// into the runtime's queue; the runtime's per-tick batches for the link are written back, each
+/// split into messages under `WorldLinkLimits.worldBatchTargetBytes` (the gateway refuses any
+/// message over `WorldLinkLimits.maxMessageBytes`), until either side ends. When the stream
+/// ends, all of the gateway's players leave (and are saved); the gateway re-admits them when it
+/// reconnects.
 ///
 /// All translation between wire messages and the world's own types happens here and in
 /// `WorldGRPCService+Contracts.swift`, in the stream's reader and writer tasks, off the tick.
@@ -37,7 +40,13 @@ public struct WorldGRPCService: Mmo_WorldService.SimpleServiceProtocol {
                 return .gatewayFinished
             }
             group.addTask {
-                for await batch in link.batches { try await response.write(Mmo_WorldBatch(batch, tickRateHz: tickRateHz)) }
+                // Each write waits for the gateway (HTTP/2 flow control): a slow gateway slows
+                // this loop, and its batches wait in the link's bounded outbox, never the tick.
+                for await batch in link.batches {
+                    for message in Mmo_WorldBatch.messages(for: batch, tickRateHz: tickRateHz) {
+                        try await response.write(message)
+                    }
+                }
                 return .worldClosed
             }
             let first = try await group.next() ?? .gatewayFinished

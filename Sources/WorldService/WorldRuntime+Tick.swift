@@ -28,13 +28,26 @@ extension WorldRuntime {
     /// One tick under the tick lock. Returns the links that fell too far behind to take their
     /// batch (the caller disconnects them outside the lock).
     func runTick(_ core: inout Core, now: Duration, links: [UInt32: GatewayLink], closed: [UInt32]) -> [GatewayLink] {
+        core.simulation.advanceVersionClock(toWallClockMicros: wallClockMicros())
+        saves.drainLanded(into: &core.landed)
+        for (id, version) in core.landed { core.simulation.confirmSaved(characterID: id, version: version) }
         for id in closed { core.simulation.closeLink(id) }
         drainInputs(&core, now: now, links: links)
         core.simulation.step(now: now)
         let tooSlow = deliverOutputs(&core, links: links)
 
         saves.enqueue(core.simulation.departed)
-        if core.autosave.isDue(at: now) { saves.enqueue(core.simulation.takeChangedPositions()) }
+        // This tick's slice of the autosave: the buckets whose turn came (AutosaveSchedule).
+        let due = core.autosave.due(at: now)
+        if due.count > 0 {
+            let bucketCount = core.autosave.bucketCount
+            for i in 0..<due.count {
+                core.simulation.takeChangedPositions(
+                    bucket: (due.first + i) % bucketCount, of: bucketCount, into: &core.autosaveBatch)
+            }
+            saves.enqueue(core.autosaveBatch)
+            core.autosaveBatch.removeAll(keepingCapacity: true)
+        }
 
         metrics.players.record(core.simulation.playerCount)
         if core.simulation.counters != core.lastCounters {

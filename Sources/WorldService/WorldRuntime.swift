@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import MMOProtocol
 import Metrics
@@ -17,6 +22,7 @@ public final class WorldRuntime: Sendable {
     public let configuration: WorldConfiguration
 
     private let clock: any Clock<Duration>
+    private let wallClock: @Sendable () -> UInt64
     let logger: Logger
     let metrics: WorldMetrics
     let saves: SaveQueue
@@ -28,6 +34,9 @@ public final class WorldRuntime: Sendable {
         var simulation: WorldSimulation
         var autosave: AutosaveSchedule
         var lastCounters = SimulationCounters()
+        /// Reused per tick: saves that landed, and this tick's autosave slice.
+        var landed: [(characterID: UInt64, version: UInt64)] = []
+        var autosaveBatch: [CharacterPosition] = []
         /// Inputs dropped since the last overflow warning, and when it was logged.
         var droppedSinceWarning = 0
         var lastDropWarning: Duration?
@@ -43,6 +52,8 @@ public final class WorldRuntime: Sendable {
         var nextLinkID: UInt32 = 1
         var lifecycle = Lifecycle.idle
         var saver: Task<Void, Never>?
+        /// Characters whose final save was given up; nil until the shutdown's save ended.
+        var lostAtShutdown: Int?
     }
 
     enum Lifecycle {
@@ -53,18 +64,22 @@ public final class WorldRuntime: Sendable {
     ///   - configuration: validated here; an invalid one throws `WorldConfigurationError`.
     ///   - store: where positions are saved (`DatabaseCharacterStateStore` in production).
     ///   - clock: paces `run()`; any clock measuring `Duration` (ContinuousClock by default).
+    ///   - wallClock: microseconds since 1970, read once per tick for the versions of saved
+    ///     states (`StateVersionClock`).
     ///   - logger: for link, overload and save events (never per input).
     ///   - metricsFactory: nil uses the global `MetricsSystem`.
     public init(
         configuration: WorldConfiguration = WorldConfiguration(),
         store: any CharacterStateStore,
         clock: any Clock<Duration> = ContinuousClock(),
+        wallClock: @escaping @Sendable () -> UInt64 = { WorldRuntime.systemWallClockMicros() },
         logger: Logger = Logger(label: "mmo.world"),
         metricsFactory: (any MetricsFactory)? = nil
     ) throws(WorldConfigurationError) {
         try configuration.validate()
         self.configuration = configuration
         self.clock = clock
+        self.wallClock = wallClock
         self.logger = logger
         let metrics = WorldMetrics(factory: metricsFactory)
         self.metrics = metrics
@@ -74,8 +89,18 @@ public final class WorldRuntime: Sendable {
         self.core = Mutex(
             Core(
                 simulation: WorldSimulation(configuration: configuration),
-                autosave: AutosaveSchedule(interval: configuration.autosaveInterval)))
+                autosave: AutosaveSchedule(interval: configuration.autosaveInterval, tickInterval: configuration.tickInterval)))
     }
+
+    /// The system's wall clock in microseconds since 1970.
+    public static func systemWallClockMicros() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec / 1000)
+    }
+
+    /// The wall clock, for the tick.
+    func wallClockMicros() -> UInt64 { wallClock() }
 
     // MARK: gateway links
 
@@ -131,7 +156,8 @@ public final class WorldRuntime: Sendable {
     /// unstructured task, so it completes even when this task is being cancelled.
     ///
     /// Throws `WorldRuntimeError.alreadyRunning` if called twice. If `stop()` came first, it
-    /// only runs the shutdown (and returns).
+    /// only runs the shutdown (and returns). After it returns, `lostAtShutdown` says whether
+    /// the final save was given up.
     public func run() async throws(WorldRuntimeError) {
         let stoppedBeforeStart = try registry.withLock { r throws(WorldRuntimeError) -> Bool in
             switch r.lifecycle {
@@ -193,10 +219,14 @@ public final class WorldRuntime: Sendable {
     }
 
     /// Ends the world: every player leaves with SERVER_SHUTTING_DOWN (their gateways get that
-    /// final batch), every link's stream ends, and all positions are saved, retrying up to
-    /// `finalSaveAttempts` times. `run()` calls it; tests that tick by hand call it directly.
-    /// Later calls only wait for the saves.
-    public func shutdown(now: Duration) async {
+    /// final batch), every link's stream ends, and all positions are saved, retrying with
+    /// backoff until the save lands or `finalSaveTimeout` has passed. `run()` calls it; tests
+    /// that tick by hand call it directly. Later calls only wait for the saves.
+    ///
+    /// - Returns: how many characters' progress was lost (0 when everything was saved); also
+    ///   in `lostAtShutdown`.
+    @discardableResult
+    public func shutdown(now: Duration) async -> Int {
         let (links, saver) = registry.withLock { r -> ([GatewayLink], Task<Void, Never>?) in
             r.lifecycle = .stopped
             return (Array(r.links.values), r.saver)
@@ -216,25 +246,56 @@ public final class WorldRuntime: Sendable {
         saves.finishSignals()
         // Unstructured: neither waiting for the saver nor the final retries may be cut short
         // by the cancellation of the task that is shutting the world down.
-        let final = Task { [saves, configuration, logger] in
+        let final = Task { [saves, configuration, logger] () -> Int in
             await saver?.value
-            for attempt in 1...configuration.finalSaveAttempts {
-                if await saves.flush() { return }
-                if attempt < configuration.finalSaveAttempts { try? await Task.sleep(for: configuration.saveRetryDelay) }
+            let clock = ContinuousClock()
+            let started = clock.now
+            var delay = configuration.saveRetryDelay
+            var attempts = 0
+            while true {
+                attempts += 1
+                if await saves.flush() {
+                    if attempts > 1 { logger.info("final save landed", metadata: ["attempts": "\(attempts)"]) }
+                    return 0
+                }
+                let timeout = configuration.finalSaveTimeout
+                if timeout > .zero && started.duration(to: clock.now) + delay > timeout { break }
+                logger.warning(
+                    "final save failed; retrying",
+                    metadata: [
+                        "characters": "\(saves.pendingCount)", "attempt": "\(attempts)",
+                        "retryInSeconds": "\(delay.inSeconds)",
+                    ])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, configuration.maxSaveRetryDelay)
             }
+            let lost = saves.pendingCount
             logger.error(
-                "final save failed; positions lost", metadata: ["characters": "\(saves.pendingCount)"])
+                "final save given up; these characters' progress since their last save is lost",
+                metadata: ["characters": "\(lost)", "attempts": "\(attempts)"])
+            return lost
         }
-        await final.value
+        let lost = await final.value
+        registry.withLock { $0.lostAtShutdown = lost }
         logger.info("world stopped")
+        return lost
     }
 
+    /// Characters whose final save was given up (see `WorldConfiguration.finalSaveTimeout`);
+    /// nil before the shutdown's save ended. Non-zero means the process should exit non-zero.
+    public var lostAtShutdown: Int? { registry.withLock { $0.lostAtShutdown } }
+
     /// Writes queued positions whenever the tick queues some; retries failures after
-    /// `saveRetryDelay`. Ends when `shutdown` finishes the signals.
+    /// `saveRetryDelay`, doubling up to `maxSaveRetryDelay` while they keep failing. Ends when
+    /// `shutdown` finishes the signals.
     private func saveLoop() async {
+        var delay = configuration.saveRetryDelay
         for await _ in saves.signals {
-            if await !saves.flush() {
-                try? await Task.sleep(for: configuration.saveRetryDelay)
+            if await saves.flush() {
+                delay = configuration.saveRetryDelay
+            } else {
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, configuration.maxSaveRetryDelay)
                 saves.wake()
             }
         }
@@ -251,4 +312,7 @@ public final class WorldRuntime: Sendable {
 
     /// Positions queued but not yet saved.
     public var pendingSaveCount: Int { saves.pendingCount }
+
+    /// Departed characters whose live state the world still keeps (`RecentDepartures`).
+    public var retainedDepartureCount: Int { core.withLock { $0.simulation.retainedDepartureCount } }
 }

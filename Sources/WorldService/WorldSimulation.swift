@@ -35,6 +35,12 @@ public struct WorldSimulation {
     public internal(set) var outputs: [SessionOutput] = []
     /// Positions of players who left during the last step, to be saved.
     public internal(set) var departed: [CharacterPosition] = []
+    /// Versions every captured state (`departed`, autosave) for the database's ordering.
+    var versions = StateVersionClock()
+    /// Departed characters' live states, for a quick return (`join`).
+    var departures: RecentDepartures
+    /// The time of the step in progress.
+    var stepTime: Duration = .zero
     /// Totals since creation.
     public internal(set) var counters = SimulationCounters()
 
@@ -96,6 +102,8 @@ public struct WorldSimulation {
         for (i, zone) in configuration.zones.enumerated() { index[zone.id] = i }
         zoneIndexByID = index
         eventBytes = allocator.buffer(capacity: 64)
+        departures = RecentDepartures(
+            retention: configuration.departureRetention, capacity: configuration.maxRetainedDepartures)
     }
 
     // MARK: input
@@ -115,6 +123,21 @@ public struct WorldSimulation {
     public mutating func evictAll(reason: ResultCode) {
         evictAllReason = reason
     }
+
+    /// Raises the floor of the versions given to saved states to the wall clock's `micros`
+    /// (microseconds since 1970); see `StateVersionClock`. The runtime calls it every tick.
+    public mutating func advanceVersionClock(toWallClockMicros micros: UInt64) {
+        versions.advance(toWallClockMicros: micros)
+    }
+
+    /// A save of the character's state `version` (or newer) returned success: its retained
+    /// departure state may be forgotten once `departureRetention` has passed.
+    public mutating func confirmSaved(characterID: UInt64, version: UInt64) {
+        departures.confirmSaved(characterID, version: version)
+    }
+
+    /// Departed characters whose live state the world still keeps.
+    public var retainedDepartureCount: Int { departures.count }
 
     // MARK: queries
 
@@ -147,12 +170,28 @@ public struct WorldSimulation {
         return result
     }
 
+    /// Like `takeChangedPositions()`, for the players in one autosave bucket only (slots
+    /// `bucket`, `bucket + bucketCount`, ...; see `AutosaveSchedule`), appended to `result`.
+    /// Costs one visit per slot in the bucket.
+    public mutating func takeChangedPositions(bucket: Int, of bucketCount: Int, into result: inout [CharacterPosition]) {
+        var s = bucket
+        while s < players.count {
+            if occupied[s] && players[s].positionChanged {
+                players[s].positionChanged = false
+                result.append(characterPosition(of: Int32(s)))
+            }
+            s += bucketCount
+        }
+    }
+
     // MARK: step
 
     /// Advances the world by one tick at time `now` (a monotonic time since some fixed origin;
     /// the simulation only ever subtracts two of them).
     public mutating func step(now: Duration) {
         tick &+= 1
+        stepTime = now
+        departures.prune(now: now)
         outputs.removeAll(keepingCapacity: true)
         departed.removeAll(keepingCapacity: true)
         dirty.removeAll(keepingCapacity: true)
@@ -187,11 +226,8 @@ public struct WorldSimulation {
         }
         for index in moved.indices {
             let slot = moved[index]
-            let s = Int(slot)
-            guard occupied[s] else { continue }
+            guard occupied[Int(slot)] else { continue }
             updateInterest(of: slot)
-            players[s].anchor = positions[s]
-            players[s].anchorTime = now
         }
         for index in chats.indices { deliver(chats[index]) }
         collectUpdates()
@@ -200,8 +236,8 @@ public struct WorldSimulation {
     // MARK: commands
 
     mutating func apply(_ command: PlayerCommand, from key: SessionKey, now: Duration) {
-        if case .join(let profile, let zoneID, let position) = command {
-            return join(key, profile: profile, zoneID: zoneID, position: position, now: now)
+        if case .join(let profile, let zoneID, let position, let stateVersion) = command {
+            return join(key, profile: profile, zoneID: zoneID, position: position, recordVersion: stateVersion, now: now)
         }
         guard let slot = sessions[key] else {
             counters.inputsForUnknownSessions += 1
@@ -223,7 +259,10 @@ public struct WorldSimulation {
         let s = Int(slot)
         let p = players[s]
         let current = positions[s]
-        switch rules.judge(from: p.anchor, at: p.anchorTime, to: target, now: now, within: zones[p.zoneIndex].zone.bounds) {
+        var budget = p.moveBudget
+        let verdict = rules.judge(from: current, to: target, budget: &budget, now: now, within: zones[p.zoneIndex].zone.bounds)
+        players[s].moveBudget = budget
+        switch verdict {
         case .accepted:
             positions[s] = target
             players[s].positionChanged = true
@@ -241,8 +280,29 @@ public struct WorldSimulation {
         }
     }
 
-    mutating func join(_ key: SessionKey, profile: PlayerProfile, zoneID: UInt32, position: Position, now: Duration) {
+    mutating func join(
+        _ key: SessionKey, profile: PlayerProfile, zoneID requestedZoneID: UInt32, position requestedPosition: Position,
+        recordVersion: UInt64, now: Duration
+    ) {
         guard sessions[key] == nil else { return reject(key, .alreadyInWorld) }
+        // The world is the authority on live state: a character that left moments ago starts
+        // where it was, not at the record the join carries, which the gateway may have read
+        // before the leave's save landed (RecentDepartures). A newer record wins (another world
+        // process saved the character since).
+        var zoneID = requestedZoneID
+        var position = requestedPosition
+        var fromLiveState = false
+        // A character the world knows keeps its movement budget: entering again neither
+        // refills a teleport nor costs a walker its banked jitter allowance.
+        var moveBudget = rules.initialBudget(at: now)
+        if characters[profile.characterID] == nil, let live = departures.entry(of: profile.characterID),
+            live.state.version > recordVersion, zoneIndexByID[live.state.zoneID] != nil
+        {
+            zoneID = live.state.zoneID
+            position = live.state.position
+            moveBudget = live.moveBudget
+            fromLiveState = true
+        }
         let zoneIndex: Int
         if zoneID == 0 {
             zoneIndex = 0
@@ -257,7 +317,10 @@ public struct WorldSimulation {
         // The newest session wins: the old one is told and removed first. Its live position is
         // newer than the saved one this join carries.
         if let old = characters[profile.characterID] {
-            if players[Int(old)].zoneIndex == zoneIndex { start = positions[Int(old)] }
+            if players[Int(old)].zoneIndex == zoneIndex {
+                start = positions[Int(old)]
+                moveBudget = players[Int(old)].moveBudget
+            }
             remove(old, telling: .loggedInElsewhere)
         }
         guard zones[zoneIndex].playerCount < configuration.maxPlayersPerZone else { return reject(key, .worldFull) }
@@ -272,9 +335,10 @@ public struct WorldSimulation {
             classId: profile.classID, appearance: profile.appearance, level: profile.level, x: 0, y: 0)
         let record = PlayerInfo(
             key: key, entityID: entityID, characterID: profile.characterID, zoneIndex: zoneIndex, look: look,
-            anchor: start, anchorTime: now,
+            moveBudget: moveBudget,
             // A substituted position must reach the database even if the player never moves.
-            positionChanged: start != position || zoneID == 0)
+            // A live state needs no save of its own: it is saved (or queued) already.
+            positionChanged: !fromLiveState && (start != position || zoneID == 0))
 
         let slot: Int32
         if let free = freeSlots.popLast() {
@@ -292,6 +356,7 @@ public struct WorldSimulation {
         }
         sessions[key] = slot
         characters[profile.characterID] = slot
+        departures.forget(profile.characterID)
         zones[zoneIndex].grid.insert(slot, at: start)
         zones[zoneIndex].playerCount += 1
 
@@ -322,7 +387,9 @@ public struct WorldSimulation {
             views[Int(other)].removeValue(forKey: slot)
             push(.disappear(entityId: p.entityID), to: other)
         }
-        departed.append(characterPosition(of: slot))
+        let state = characterPosition(of: slot)
+        departed.append(state)
+        departures.record(state, moveBudget: p.moveBudget, at: stepTime)
         zones[p.zoneIndex].grid.remove(slot)
         zones[p.zoneIndex].playerCount -= 1
         sessions.removeValue(forKey: p.key)
@@ -334,9 +401,11 @@ public struct WorldSimulation {
         if let reason { outputs.append(SessionOutput(key: p.key, outcome: .left(reason))) }
     }
 
-    /// Where the player in `slot` stands, as saved.
-    func characterPosition(of slot: Int32) -> CharacterPosition {
+    /// Where the player in `slot` stands, as saved, with a new version.
+    mutating func characterPosition(of slot: Int32) -> CharacterPosition {
         let p = players[Int(slot)]
-        return CharacterPosition(characterID: p.characterID, zoneID: zones[p.zoneIndex].zone.id, position: positions[Int(slot)])
+        return CharacterPosition(
+            characterID: p.characterID, zoneID: zones[p.zoneIndex].zone.id, position: positions[Int(slot)],
+            version: versions.next())
     }
 }

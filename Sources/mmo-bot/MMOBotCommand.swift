@@ -8,7 +8,7 @@ struct MMOBotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mmo-bot",
         abstract: "Bots that play the MMO server over its client protocol.",
-        subcommands: [ScenarioCommand.self, LoadCommand.self, PingCommand.self])
+        subcommands: [ScenarioCommand.self, LoadCommand.self, PingCommand.self, WalkCommand.self])
 }
 
 /// Where the packet service listens.

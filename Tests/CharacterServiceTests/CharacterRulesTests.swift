@@ -21,6 +21,19 @@ import Testing
         #expect(rules.normalizeName("ADMIN") == .failure(.reserved))
     }
 
+    /// Reserved words are refused in any letter case: the long ones anywhere in a name, the short
+    /// ones ("gm", and "server", which "Observer" contains) at its start, where they would read as a title.
+    @Test(arguments: ["Admins", "Gmx", "xAdminx", "ADMINISTRATOR", "GmBob", "Gamemasterx", "Moderators", "Systemic",
+                      "Staffy", "Supporter", "Serverus", "Theadmin"])
+    func namesWithAReservedWordAreReserved(_ name: String) {
+        #expect(rules.normalizeName(name) == .failure(.reserved), "\(name)")
+    }
+
+    @Test(arguments: ["Enigma", "Sigmund", "Ogma", "Magnus", "Devon", "Observer", "Stafa", "Gimli"])
+    func ordinaryNamesContainingShortSequencesAreAllowed(_ name: String) throws {
+        #expect(try rules.normalizeName(name).get() == name)
+    }
+
     @Test func classesAndAppearance() {
         #expect(rules.isValidClass(1) && rules.isValidClass(4))
         #expect(!rules.isValidClass(0) && !rules.isValidClass(5))

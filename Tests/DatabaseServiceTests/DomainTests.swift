@@ -236,6 +236,36 @@ struct DomainTests {
         }
     }
 
+    @Test("a save older than the stored one is ignored; a newer one lands", arguments: TestBackend.available)
+    func saveStatesOrdered(backend: TestBackend) async throws {
+        try await backend.withPreparedDatabase { db in
+            let account = "acct-\(randomAlphanumeric(8))"
+            let c = try #require(try await db.createCharacter(
+                account: account, name: "Order\(account)", classID: 1, appearance: 0, zoneID: 1, x: 0, y: 0, maxCharacters: 5
+            ).character)
+            func state(_ x: Float, version: UInt64) -> CharacterStateUpdate {
+                CharacterStateUpdate(characterID: c.id, zoneID: 1, x: x, y: 5, version: version)
+            }
+            let v = UInt64(1_800_000_000_000_000)  // wall-clock microseconds, as the world sends
+            #expect(try await db.saveCharacterStates([state(30, version: v + 2)]) == 1)
+            // An older save arriving late (another world process, a retried batch) changes nothing.
+            #expect(try await db.saveCharacterStates([state(10, version: v + 1)]) == 0)
+            #expect(try await db.saveCharacterStates([state(11, version: v + 2)]) == 0)  // same version: not newer
+            var reloaded = try #require(try await db.character(account: account, id: c.id))
+            #expect(reloaded.x == 30 && reloaded.stateVersion == v + 2)
+
+            #expect(try await db.saveCharacterStates([state(40, version: v + 3)]) == 1)
+            reloaded = try #require(try await db.character(account: account, id: c.id))
+            #expect(reloaded.x == 40 && reloaded.stateVersion == v + 3)
+            // In one batch, the newest version of a character wins whatever the order.
+            #expect(try await db.saveCharacterStates([state(60, version: v + 6), state(50, version: v + 5)]) == 1)
+            reloaded = try #require(try await db.character(account: account, id: c.id))
+            #expect(reloaded.x == 60)
+            // Version 0 (a world that sends none) never overwrites a versioned state.
+            #expect(try await db.saveCharacterStates([state(70, version: 0)]) == 0)
+        }
+    }
+
     @Test("a failing cache (Redis down) degrades to the database", arguments: TestBackend.available)
     func failingCache(backend: TestBackend) async throws {
         try await backend.withPreparedDatabase(cache: FailingCache()) { db in

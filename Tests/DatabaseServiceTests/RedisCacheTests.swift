@@ -66,6 +66,8 @@ struct RedisCacheTests {
         try await backend.withPreparedDatabase(configure: {
             $0.redis = redis
             $0.cacheKeyPrefix = prefix
+            // Longer than the session's 10 s, to see the TTL capped at the expiry.
+            $0.sessionCacheTTL = .seconds(30)
         }) { db in
             try await Self.withInspector { inspector in
                 let userID = try await db.createAuthUser(name: "Frank", email: "frank@example.com", password: "password123")

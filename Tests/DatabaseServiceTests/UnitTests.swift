@@ -125,6 +125,23 @@ struct SchemaCheckTests {
         )
     }
 
+    /// better-auth with Redis secondary storage (and no `storeSessionInDatabase`) creates no
+    /// `session` table; start-up must not demand it then, and must otherwise.
+    @Test func sessionTableIsOptionalOnlyWhenSessionsLiveInRedis() {
+        var catalog = Self.fullCatalog(.camelCase)
+        catalog["session"] = nil
+        let (required, _) = GameDatabase.compare(catalog: catalog, names: AuthNames(.camelCase))
+        #expect(required == ["table session"])
+        let (optional, _) = GameDatabase.compare(catalog: catalog, names: AuthNames(.camelCase), sessionTableRequired: false)
+        #expect(optional.isEmpty)
+        var redisOnly = DatabaseConfiguration()
+        redisOnly.betterAuthSessionStorage = .redis(keyPrefix: "better-auth:", storeSessionInDatabase: false)
+        #expect(!redisOnly.readsSessionTable)
+        redisOnly.betterAuthSessionStorage = .redis(keyPrefix: "better-auth:", storeSessionInDatabase: true)
+        #expect(redisOnly.readsSessionTable)
+        #expect(DatabaseConfiguration().readsSessionTable)
+    }
+
     @Test func wrongNamingIsReported() {
         let (missing, _) = GameDatabase.compare(catalog: Self.fullCatalog(.camelCase), names: AuthNames(.snakeCase))
         #expect(missing.contains("column session.expires_at"))
@@ -179,7 +196,7 @@ struct ConfigurationTests {
         #expect(c.authNaming == .camelCase)
         #expect(c.runMigrations)
         #expect(c.redis == nil)
-        #expect(c.sessionCacheTTL == .seconds(30))
+        #expect(c.sessionCacheTTL == .seconds(2))
         #expect(c.characterCacheTTL == .seconds(300))
         #expect(c.cacheKeyPrefix == "mmo:")
     }

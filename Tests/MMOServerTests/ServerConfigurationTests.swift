@@ -57,6 +57,22 @@ import Testing
         }
     }
 
+    @Test func grpcBindsLoopbackAndReadsTheSecret() async throws {
+        #expect(try await configuration([], services: [.auth]).grpcHost == "127.0.0.1")
+        #expect(try await configuration([], services: [.auth]).grpcSecret == nil)
+        let secret = "0123456789abcdef-secret"
+        let fromEnv = try await configuration([], env: ["GRPC_SECRET": secret], services: [.auth])
+        #expect(fromEnv.grpcSecret?.matches(secret.utf8) == true)
+        let fromMMOEnv = try await configuration([], env: ["MMO_GRPC_SECRET": secret], services: [.auth])
+        #expect(fromMMOEnv.grpcSecret?.matches(secret.utf8) == true)
+        do {
+            _ = try await configuration(["--grpc-secret", "short"], services: [.auth])
+            Issue.record("a 5-character secret was accepted")
+        } catch {
+            #expect("\(error)".contains("grpc.secret") && !"\(error)".contains("short"))
+        }
+    }
+
     @Test func secretsNeverAppearInErrors() async throws {
         do {
             _ = try await configuration(["--database-url", "postgres://user:hunter2@"])

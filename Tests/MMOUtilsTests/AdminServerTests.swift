@@ -22,6 +22,8 @@ import Testing
 
     @Test func healthAndMetrics() async throws {
         MetricsSetup.bootstrap()
+        // Shares the process's registry with tests that run promtool on it: it needs help too.
+        MetricHelp.register("mmo_admin_test_total", help: "A test counter.")
         Counter(label: "mmo_admin_test_total").increment(by: 3)
         let ready = Flag()
         let bound = Mutex<Int?>(nil)
@@ -49,6 +51,7 @@ import Testing
         let metrics = try await get(p, "/metrics")
         #expect(metrics.0 == 200)
         #expect(metrics.1.contains("mmo_admin_test_total 3"))
+        #expect(metrics.1.contains("# HELP mmo_admin_test_total A test counter.\n# TYPE mmo_admin_test_total counter\n"))
         await group.triggerGracefulShutdown()
         try await task.value
     }

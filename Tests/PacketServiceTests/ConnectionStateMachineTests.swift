@@ -512,6 +512,28 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
         #expect(m.illegalFrames == 0)
     }
 
+    /// ESC (terminal escapes), CR/LF (fake lines), BEL, C1 controls, DEL, line/paragraph
+    /// separators and bidi overrides/isolates (text that reads differently than it is) never
+    /// reach other players; they cost no chat token.
+    @Test(arguments: ["\u{1B}[2J", "line\r\nSystem: you are banned", "ding\u{07}", "tab\there", "nul\u{0}",
+                      "del\u{7F}", "c1\u{85}", "c1\u{9B}31m", "sep\u{2028}x", "para\u{2029}x",
+                      "evil\u{202E}gnp.exe", "lre\u{202A}", "pdf\u{202C}", "isolate\u{2066}x\u{2069}", "fsi\u{2068}"])
+    func sayWithControlOrBidiCharactersIsRefused(text: String) {
+        var m = machine(in: .inWorld)
+        for _ in 0..<(limits.chatRateLimitLines + 1) {
+            #expect(m.receive(.say(text: text)) == .write(.error(requestOpcode: Opcode.say.rawValue, code: .chatInvalidText)))
+        }
+        #expect(m.state == .inWorld)
+        #expect(m.receive(.say(text: "fine")) == .forwardSay(text: "fine"))
+    }
+
+    @Test func ordinaryUnicodeChatIsForwarded() {
+        var m = machine(in: .inWorld)
+        for text in ["héllo wörld", "日本語", "مرحبا بالعالم", "emoji 👋🏽 ok", "quotes \"' <b>"] {
+            #expect(m.receive(.say(text: text), now: t0 + .seconds(60)) == .forwardSay(text: text))
+        }
+    }
+
     @Test func overLongSayCostsNoChatToken() {
         var m = machine(in: .inWorld)
         let tooLong = String(repeating: "a", count: ProtocolLimits.maxChatBytes + 1)
@@ -562,6 +584,28 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
         let action = m.timerFired(now: t0 + .seconds(10))
         guard case .close(let close) = action else { Issue.record("\(action)"); return }
         #expect(close.disconnect == .idleTimeout)
+    }
+
+    @Test func loginDeadlineCountsFromHelloAndPingsDoNotMoveIt() {
+        var m = ConnectionStateMachine(limits: limits, now: t0)
+        _ = m.receive(.hello(.init(clientName: "test")), now: t0 + .seconds(2))
+        #expect(m.timeoutDeadline == t0 + .seconds(12))
+        let ping = Frame(opcode: Opcode.ping.rawValue, body: ByteBuffer(bytes: [0, 0, 0, 1]))
+        _ = m.receive(frame: ping, now: t0 + .seconds(11))
+        #expect(m.timeoutDeadline == t0 + .seconds(12))
+        #expect(m.timerFired(now: t0 + .seconds(12) - .nanoseconds(1)) == .none)
+        #expect(m.timerFired(now: t0 + .seconds(12))
+            == .close(CloseAction(disconnect: .loginTimeout, reason: "no login in time", leaveWorld: false)))
+    }
+
+    @Test func loginDeadlineHoldsWhileALoginIsPendingAndEndsWithTheLogin() {
+        var m = machine(in: .awaitingLogin)
+        _ = m.receive(.login(token: "token-acc-1"))
+        #expect(m.timerFired(now: t0 + .seconds(10)) == .close(CloseAction(disconnect: .loginTimeout, reason: "no login in time", leaveWorld: false)))
+
+        var loggedIn = machine(in: .characterSelect)
+        #expect(loggedIn.timeoutDeadline == t0 + .seconds(60))
+        #expect(loggedIn.timerFired(now: t0 + .seconds(30)) == .none)
     }
 
     @Test func idleTimeoutMovesWithEveryFrame() {

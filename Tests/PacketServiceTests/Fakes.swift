@@ -116,7 +116,9 @@ extension ClientMessage {
 
 extension PacketServerConfiguration {
     static var test: PacketServerConfiguration {
-        PacketServerConfiguration(host: "127.0.0.1", port: 0, gatewayId: "test-gateway")
+        // Session re-checks off: most tests are not about them, and the 30 s default would move
+        // the timer they observe (SessionRecheckTests turns them on).
+        PacketServerConfiguration(host: "127.0.0.1", port: 0, gatewayId: "test-gateway", sessionRecheckInterval: .zero)
     }
 }
 

@@ -13,12 +13,13 @@ struct TestConnection {
     private var reader = ServerFrameReader()
 
     static func services(
+        authenticator: any SessionAuthenticator = FakeAuthenticator(),
         registry: SessionRegistry = SessionRegistry(maxConnections: 100),
         world: FakeWorldLink = FakeWorldLink(),
         configuration: PacketServerConfiguration = .test
     ) -> GatewayServices {
         GatewayServices(
-            authenticator: FakeAuthenticator(),
+            authenticator: authenticator,
             characters: FakeCharacters(),
             world: world,
             registry: registry,
@@ -322,8 +323,7 @@ let accepted = WorldOutput.joined(entry)
 
     @Test func idleTimeout() async throws {
         var c = try await TestConnection()
-        try await c.send(.hello(.init(clientName: "test")))
-        _ = try await c.receive()
+        try await c.logIn()
         await c.channel.testingEventLoop.advanceTime(by: .seconds(50))
         try await c.send(.ping(nonce: 1))
         _ = try await c.receive()
@@ -332,6 +332,35 @@ let accepted = WorldOutput.joined(entry)
         await c.channel.testingEventLoop.advanceTime(by: .seconds(10))
         #expect(try await c.receive() == .disconnect(code: .idleTimeout, message: "no frame in time"))
         #expect(try await c.isClosed)
+    }
+
+    /// A connection that says HELLO and then only PINGs (or nothing) is closed at the login
+    /// deadline: PING keeps the idle timer alive, not the connection slot.
+    @Test func connectionsThatDoNotLogInAreClosedAtTheLoginDeadline() async throws {
+        var c = try await TestConnection()
+        await c.channel.testingEventLoop.advanceTime(by: .seconds(2))
+        try await c.send(.hello(.init(clientName: "test")))
+        _ = try await c.receive()
+        for nonce in UInt32(1)...4 {
+            await c.channel.testingEventLoop.advanceTime(by: .seconds(2))
+            try await c.send(.ping(nonce: nonce))
+            #expect(try await c.receive() == .pong(nonce: nonce))
+        }
+        await c.channel.testingEventLoop.advanceTime(by: .milliseconds(1_999))
+        #expect(try await !c.isClosed)
+        await c.channel.testingEventLoop.advanceTime(by: .milliseconds(1))
+        #expect(try await c.receive() == .disconnect(code: .loginTimeout, message: "no login in time"))
+        #expect(try await c.isClosed)
+    }
+
+    @Test func loginDeadlineCanBeShorterThanTheHelloDeadline() async throws {
+        var configuration = PacketServerConfiguration.test
+        configuration.loginTimeout = .seconds(3)
+        var c = try await TestConnection(services: TestConnection.services(configuration: configuration))
+        try await c.send(.hello(.init(clientName: "test")))
+        _ = try await c.receive()
+        await c.channel.testingEventLoop.advanceTime(by: .seconds(3))
+        #expect(try await c.receive() == .disconnect(code: .loginTimeout, message: "no login in time"))
     }
 
     @Test func takeoverDisconnectsTheFirstConnection() async throws {

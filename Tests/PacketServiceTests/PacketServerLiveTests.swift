@@ -232,7 +232,10 @@ func withLiveServer(
         }
     }
 
-    @Test func worldLinkLossTakesPlayersOutAndReconnects() async throws {
+    /// Issue 7: a broken world stream used to send every player LEFT_WORLD(SERVICE_UNAVAILABLE).
+    /// Now the link reconnects, replays the joins, swallows the world's acceptance (the client
+    /// never left) and the player's next move goes through.
+    @Test func worldLinkLossKeepsPlayersInTheWorld() async throws {
         var configuration = PacketServerConfiguration.test
         configuration.worldReconnectBackoff = .milliseconds(10) ... .milliseconds(50)
         try await withLiveServer(configuration: configuration) { server, world in
@@ -245,14 +248,19 @@ func withLiveServer(
                     return
                 }
                 world.breakOnNextBatch.store(true, ordering: .relaxed)
-                try await c.send(.move(seq: 1, x: 1, y: 1))
-                #expect(try await c.receive() == .leftWorld(code: .serviceUnavailable))
-                while world.streams < 2 || !server.isWorldLinkConnected { try await Task.sleep(for: .milliseconds(2)) }
-                try await c.send(.enterWorld(characterId: 1))
-                guard case .enterWorldResult(.ok, _) = try await c.receive() else {
-                    Issue.record("did not enter the world again")
+                try await c.send(.move(seq: 1, x: 1, y: 1))  // the batch that breaks the stream
+                try await eventually("the link reconnected and replayed the join", timeout: .seconds(5)) {
+                    world.streams >= 2 && server.isWorldLinkConnected
+                        && world.inputs.filter { if case .join? = $0.kind { true } else { false } }.count == 2
+                }
+                try await c.send(.move(seq: 2, x: 2, y: 2))
+                // Nothing else first: no LEFT_WORLD, no second ENTER_WORLD_RESULT.
+                guard case .worldUpdate(_, let events)? = try await c.receive() else {
+                    Issue.record("the move after the reconnect got no world update")
                     return
                 }
+                #expect(events.count == 1)
+                if case .move(_, let x, let y)? = events.first { #expect(x == 2 && y == 2) } else { Issue.record("not a move: \(events)") }
             }
         }
     }

@@ -148,6 +148,7 @@ struct ProtocolSpecTests {
         let expected: [String: Double] = [
             "maximum client frame, bytes": Double(packet.maxFrameSize),
             "HELLO timeout, seconds": packet.helloTimeout.inSeconds,
+            "login timeout, seconds": packet.loginTimeout.inSeconds,
             "idle timeout, seconds": packet.idleTimeout.inSeconds,
             "frames per second": packet.rateLimitFramesPerSecond,
             "frame burst": Double(packet.rateLimitBurst),

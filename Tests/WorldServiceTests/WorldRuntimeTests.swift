@@ -67,10 +67,64 @@ struct WorldRuntimeTests {
         runtime.tick(now: .seconds(2))
         #expect(await runtime.flushSaves())
         let saved = try #require(store.saved[42])
-        #expect(saved == CharacterPosition(characterID: 42, zoneID: 1, position: Position(x: 105, y: 102)))
+        #expect(saved.zoneID == 1 && saved.position == Position(x: 105, y: 102) && saved.version > 0)
 
         let batches = try await collector.take(atLeast: 2)
         #expect(batches.outcomes(for: 1).last == .left(.ok))
+    }
+
+    /// Walks character 42 from (100, 100) to (130, 100) over 6 s on `link` as session 1.
+    private func walk30Units(_ runtime: WorldRuntime, on link: GatewayLink) {
+        runtime.submit([.join(1, character: 42, x: 100, y: 100)], from: link)
+        runtime.tick(now: .zero)
+        for step in 1...12 {
+            runtime.submit([.move(1, seq: UInt32(step), x: 100 + 2.5 * Float(step), y: 100)], from: link)
+            runtime.tick(now: .milliseconds(500 * step))
+        }
+    }
+
+    @Test("LEAVE_WORLD then ENTER_WORLD at once starts from the walked position, not the stale record")
+    func reenterStartsFromLiveState() async throws {
+        let store = InMemoryCharacterStateStore()
+        let runtime = try makeRuntime(store: store)
+        let link = try runtime.openLink(peer: "test")
+        let collector = BatchCollector(link)
+        walk30Units(runtime, on: link)
+        runtime.submit([.leave(1)], from: link)
+        runtime.tick(now: .milliseconds(6050))
+        // The gateway read the record before the leave's save landed: it still says (100, 100).
+        runtime.submit([.join(2, character: 42, x: 100, y: 100)], from: link)
+        runtime.tick(now: .milliseconds(6100))
+
+        let outcomes = try await collector.take(atLeast: 3).outcomes(for: 2)  // join, leave, join again
+        guard case .joined(_, let zone, let position)? = outcomes.first else {
+            Issue.record("the second entry was not accepted: \(outcomes)")
+            return
+        }
+        #expect(zone == 1)
+        #expect(position == Position(x: 130, y: 100), "30 units of walking were lost")
+        await runtime.shutdown(now: .seconds(7))
+        #expect(store.saved[42]?.position == Position(x: 130, y: 100))
+    }
+
+    @Test("entering again after the gateway lost the connection starts from the walked position")
+    func reenterAfterDisconnectStartsFromLiveState() async throws {
+        let runtime = try makeRuntime(store: InMemoryCharacterStateStore())
+        let gw1 = try runtime.openLink(peer: "gw1")
+        walk30Units(runtime, on: gw1)
+        runtime.closeLink(gw1)  // the player's gateway went away (or its connection was taken over)
+        runtime.tick(now: .milliseconds(6050))
+        let gw2 = try runtime.openLink(peer: "gw2")
+        let collector = BatchCollector(gw2)
+        runtime.submit([.join(7, character: 42, x: 100, y: 100)], from: gw2)
+        runtime.tick(now: .milliseconds(6100))
+
+        guard case .joined(_, _, let position)? = try await collector.take().outcomes(for: 7).first else {
+            Issue.record("the entry through the second gateway was not accepted")
+            return
+        }
+        #expect(position == Position(x: 130, y: 100))
+        await runtime.shutdown(now: .seconds(7))
     }
 
     @Test("autosave writes only positions that changed, once per interval")
@@ -148,6 +202,90 @@ struct WorldRuntimeTests {
         #expect(lastOutputs.filter { $0 == .left(.serverShuttingDown) }.count == 2)
         #expect(link.closeReason == .worldStopping)
         #expect(throws: WorldRuntimeError.shuttingDown) { try runtime.openLink(peer: "late") }
+    }
+
+    @Test("a final save that keeps failing is retried until the database is back, and then lands")
+    func finalSaveRetriedUntilItLands() async throws {
+        let store = InMemoryCharacterStateStore()
+        var config = WorldConfiguration()
+        config.saveRetryDelay = .milliseconds(5)
+        let runtime = try makeRuntime(configuration: config, store: store)
+        let link = try runtime.openLink(peer: "test")
+        runtime.submit([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 120, y: 100)], from: link)
+        runtime.tick(now: .zero)
+        store.failNextSaves(5)  // the database is down for a while during the shutdown
+
+        #expect(await runtime.shutdown(now: .seconds(1)) == 0)
+        #expect(store.saved.keys.sorted() == [1, 2], "positions were given up while the database was down")
+        #expect(runtime.lostAtShutdown == 0)
+    }
+
+    @Test("a final save that never lands is given up after finalSaveTimeout, and the loss is reported")
+    func finalSaveGivenUp() async throws {
+        let store = InMemoryCharacterStateStore()
+        var config = WorldConfiguration()
+        config.saveRetryDelay = .milliseconds(5)
+        config.maxSaveRetryDelay = .milliseconds(20)
+        config.finalSaveTimeout = .milliseconds(200)
+        let runtime = try makeRuntime(configuration: config, store: store)
+        let link = try runtime.openLink(peer: "test")
+        runtime.submit([.join(1, character: 1, x: 100, y: 100), .join(2, character: 2, x: 120, y: 100)], from: link)
+        runtime.tick(now: .zero)
+        store.failNextSaves(.max)  // the database never comes back
+        #expect(runtime.lostAtShutdown == nil)
+
+        let started = ContinuousClock.now
+        #expect(await runtime.shutdown(now: .seconds(1)) == 2)
+        #expect(runtime.lostAtShutdown == 2)
+        #expect(store.saved.isEmpty)
+        #expect(started.duration(to: .now) < .seconds(3))
+    }
+
+    @Test("autosave is spread over the ticks: each tick saves one bucket's slice, all within the interval")
+    func autosaveSpread() async throws {
+        let store = InMemoryCharacterStateStore()
+        var config = WorldConfiguration()
+        config.autosaveInterval = .seconds(1)  // 20 buckets at 20 Hz
+        let runtime = try makeRuntime(configuration: config, store: store)
+        let link = try runtime.openLink(peer: "test")
+        runtime.submit((0..<40).map { .join(UInt64($0), character: UInt64($0 + 1), x: 100 + Float($0), y: 100) }, from: link)
+        runtime.tick(now: .zero)
+        runtime.submit((0..<40).map { .move(UInt64($0), seq: 1, x: 100.5 + Float($0), y: 100) }, from: link)
+        var batchSizes: [Int] = []  // states saved per tick
+        for k in 1...21 {
+            let before = store.saveCalls.count
+            runtime.tick(now: .milliseconds(50 * k))
+            #expect(await runtime.flushSaves())
+            batchSizes.append(store.saveCalls.dropFirst(before).map(\.count).reduce(0, +))
+        }
+        #expect(store.saved.count == 40, "not every changed position was saved within one interval")
+        #expect(batchSizes.max() == 2, "saves came in a burst: \(batchSizes)")
+    }
+
+    @Test("once a departed character's save has landed and the retention passed, the record is used again")
+    func retainedStateForgottenAfterSave() async throws {
+        let store = InMemoryCharacterStateStore()
+        let runtime = try makeRuntime(store: store)
+        let link = try runtime.openLink(peer: "test")
+        let collector = BatchCollector(link)
+        walk30Units(runtime, on: link)
+        runtime.submit([.leave(1)], from: link)
+        runtime.tick(now: .milliseconds(6050))
+        #expect(runtime.retainedDepartureCount == 1)
+        #expect(await runtime.flushSaves())
+        runtime.tick(now: .seconds(20))  // the landed save is reported to the simulation
+        #expect(runtime.retainedDepartureCount == 1, "forgotten before the retention passed")
+        runtime.tick(now: .seconds(40))
+        #expect(runtime.retainedDepartureCount == 0)
+        // The gateway now reads the saved record.
+        runtime.submit([.join(2, character: 42, x: 130, y: 100)], from: link)
+        runtime.tick(now: .seconds(41))
+        guard case .joined(_, _, let position)? = try await collector.take(atLeast: 3).outcomes(for: 2).first else {
+            Issue.record("not accepted")
+            return
+        }
+        #expect(position == Position(x: 130, y: 100))
+        await runtime.shutdown(now: .seconds(42))
     }
 
     @Test("a closed gateway link makes its players leave, seen by others, and saves them")

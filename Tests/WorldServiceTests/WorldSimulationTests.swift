@@ -56,7 +56,7 @@ struct InterestTests {
 
         var t = 0
         func walkB(to x: Float) {
-            t += 1
+            t += 2  // up to 10 units a step: 14 units of budget accrue in 2 s
             sim.submit(.move(seq: UInt32(t), to: Position(x: x, y: 100)), from: b)
             sim.step(now: .seconds(t))
         }
@@ -112,7 +112,7 @@ struct InterestTests {
         // Both walk towards each other in the same tick.
         sim.submit(.move(seq: 1, to: Position(x: 110, y: 100)), from: a)
         sim.submit(.move(seq: 1, to: Position(x: 155, y: 100)), from: b)
-        sim.step(now: .seconds(1))
+        sim.step(now: .seconds(2))
         #expect(try sim.events(for: a) == [appearance(sim, b, character: 2)])
         #expect(try sim.events(for: b) == [appearance(sim, a, character: 1)])
     }
@@ -164,14 +164,14 @@ struct MovementTests {
     @Test("a move too fast is corrected, the player stays put and neighbours see nothing")
     func tooFast() throws {
         var sim = twoPlayers()
-        sim.submit(.move(seq: 9, to: Position(x: 145, y: 100)), from: b)  // 15 > 11.5 after 1 s
+        sim.submit(.move(seq: 9, to: Position(x: 145, y: 100)), from: b)  // 15 > 1 + 7 after 1 s
         sim.step(now: .seconds(1))
         #expect(try sim.events(for: b) == [.correction(seq: 9, x: 130, y: 100, reason: .moveTooFast)])
         #expect(!sim.hasOutput(for: a))
         #expect(sim.player(b)!.position == Position(x: 130, y: 100))
         #expect(sim.counters.movesTooFast == 1)
 
-        // A legal move afterwards is judged from the unchanged position.
+        // A legal move afterwards is judged from the unchanged position (budget 8 + 7 = 15).
         sim.submit(.move(seq: 10, to: Position(x: 140, y: 100)), from: b)
         sim.step(now: .seconds(2))
         #expect(!sim.hasOutput(for: b))
@@ -181,16 +181,16 @@ struct MovementTests {
     @Test("idle time does not bank a teleport")
     func idleDoesNotBank() throws {
         var sim = twoPlayers()
-        sim.submit(.move(seq: 1, to: Position(x: 160, y: 100)), from: b)  // 30 units after 60 s
+        sim.submit(.move(seq: 1, to: Position(x: 160, y: 100)), from: b)  // 30 units after 60 s; the cap is 22
         sim.step(now: .seconds(60))
         #expect(try sim.events(for: b) == [.correction(seq: 1, x: 130, y: 100, reason: .moveTooFast)])
     }
 
-    @Test("moves in one tick share one budget measured from the previous tick's position")
+    @Test("moves in one tick share one budget, in arrival order")
     func sameTickBudget() throws {
         var sim = twoPlayers()
-        sim.submit(.move(seq: 1, to: Position(x: 138, y: 100)), from: b)  // 8 from 130: fine
-        sim.submit(.move(seq: 2, to: Position(x: 146, y: 100)), from: b)  // 16 from 130: too far
+        sim.submit(.move(seq: 1, to: Position(x: 138, y: 100)), from: b)  // 8 of the 8 units after 1 s: fine
+        sim.submit(.move(seq: 2, to: Position(x: 146, y: 100)), from: b)  // 8 more: nothing left
         sim.step(now: .seconds(1))
         #expect(try sim.events(for: b) == [.correction(seq: 2, x: 138, y: 100, reason: .moveTooFast)])
         #expect(try sim.events(for: a) == [.move(entityId: sim.entity(b), x: 138, y: 100)])
@@ -218,6 +218,43 @@ struct MovementTests {
         sim.step(now: .seconds(2))
         #expect(!sim.hasOutput(for: a))
         #expect(sim.player(a)!.position == Position(x: 0, y: 0))
+    }
+
+    @Test("60 moves of 1.5 units at 20 per second do not beat the speed limit")
+    func smallMovesDoNotBeatTheLimit() throws {
+        var sim = WorldSimulation(configuration: WorldConfiguration())
+        sim.join(a, character: 1, at: Position(x: 100, y: 100))
+        sim.step(now: .zero)
+        var corrections = 0
+        for i in 1...60 {  // 90 units in 3 s: 30 units/s against a limit of 7
+            sim.submit(.move(seq: UInt32(i), to: Position(x: 100 + 1.5 * Float(i), y: 100)), from: a)
+            sim.step(now: .milliseconds(50 * i))
+            corrections += try sim.events(for: a).filter { if case .correction = $0 { true } else { false } }.count
+        }
+        // Allowed: 7 units/s for 3 s plus the burst budget (7 * 2 * 1.5 + 1 = 22 units).
+        let covered = sim.player(a)!.position.x - 100
+        #expect(covered <= 7 * 3 + 22, "covered \(covered) units in 3 s")
+        #expect(corrections > 0)
+        #expect(sim.counters.movesTooFast == UInt64(corrections))
+    }
+
+    @Test("walking at the speed limit, with moves bunched by jitter, is never corrected")
+    func walkingAtTheLimitIsFine() throws {
+        var sim = WorldSimulation(configuration: WorldConfiguration())
+        sim.join(a, character: 1, at: Position(x: 100, y: 100))
+        sim.step(now: .zero)
+        var x: Float = 100
+        for tick in 1...200 {  // 10 s; the client sends a 0.35-unit move every 50 ms
+            // Jitter: every fourth tick's move arrives late, in the next tick with the next one.
+            let moves = tick % 4 == 0 ? 0 : (tick % 4 == 1 && tick > 1 ? 2 : 1)
+            for _ in 0..<moves {
+                x += 0.35
+                sim.submit(.move(seq: UInt32(tick), to: Position(x: x, y: 100)), from: a)
+            }
+            sim.step(now: .milliseconds(50 * tick))
+            #expect(try sim.events(for: a).isEmpty, "corrected at tick \(tick)")
+        }
+        #expect(abs(sim.player(a)!.position.x - x) < 0.001)
     }
 
     @Test("inputs for sessions not in the world are ignored and counted")
@@ -312,7 +349,9 @@ struct SessionTests {
         #expect(!sim.hasOutput(for: d))
         #expect(sim.player(b) == nil)
         #expect(sim.player(a)!.visibleEntityIDs.isEmpty)
-        #expect(sim.departed == [CharacterPosition(characterID: 2, zoneID: 1, position: Position(x: 130, y: 100))])
+        #expect(sim.departed.map(\.characterID) == [2])
+        #expect(sim.departed.first?.zoneID == 1 && sim.departed.first?.position == Position(x: 130, y: 100))
+        #expect((sim.departed.first?.version ?? 0) > 0)
         #expect(sim.playerCount == 2)
     }
 
@@ -439,8 +478,25 @@ struct SessionTests {
         #expect(sim.takeChangedPositions().isEmpty)
         sim.submit(.move(seq: 1, to: Position(x: 104, y: 100)), from: a)
         sim.step(now: .seconds(1))
-        #expect(sim.takeChangedPositions() == [CharacterPosition(characterID: 1, zoneID: 1, position: Position(x: 104, y: 100))])
+        #expect(sim.takeChangedPositions() == [CharacterPosition(characterID: 1, zoneID: 1, position: Position(x: 104, y: 100), version: 1)])
         #expect(sim.takeChangedPositions().isEmpty)
+    }
+
+    @Test("an autosave bucket collects only the changed players of its slots")
+    func changedPositionsByBucket() {
+        var sim = WorldSimulation(configuration: WorldConfiguration())
+        for i in 0..<6 { sim.join(SessionKey(link: 1, session: UInt64(i)), character: UInt64(i + 1), at: Position(x: 100, y: 100)) }
+        sim.step(now: .zero)
+        for i in [0, 1, 3, 4] { sim.submit(.move(seq: 1, to: Position(x: 101, y: 100)), from: SessionKey(link: 1, session: UInt64(i))) }
+        sim.step(now: .seconds(1))
+        // Slots 0...5 in 3 buckets: bucket 1 is slots 1 and 4, both moved; bucket 2 is 2 and 5, neither.
+        var saved: [CharacterPosition] = []
+        sim.takeChangedPositions(bucket: 1, of: 3, into: &saved)
+        #expect(saved.map(\.characterID).sorted() == [2, 5])
+        sim.takeChangedPositions(bucket: 2, of: 3, into: &saved)
+        #expect(saved.count == 2)
+        // The rest is still marked: a full sweep finds slots 0 and 3 only.
+        #expect(sim.takeChangedPositions().map(\.characterID).sorted() == [1, 4])
     }
 
     @Test("slots freed by leaves are reused without mixing up players")

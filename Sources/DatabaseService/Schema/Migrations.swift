@@ -93,6 +93,14 @@ enum Migrations {
                 ] + indexes
             }
         },
+        Migration(version: 4, name: "add_characters_state_version") { dialect, _ in
+            // Orders position saves: an UPDATE applies only with a greater version
+            // (GameDatabase.saveCharacterStates). 0 = never saved with a version.
+            switch dialect {
+            case .postgres: return ["ALTER TABLE characters ADD COLUMN state_version bigint NOT NULL DEFAULT 0"]
+            case .sqlite: return ["ALTER TABLE characters ADD COLUMN state_version INTEGER NOT NULL DEFAULT 0"]
+            }
+        },
     ]
 
     /// The bookkeeping table; created before any migration runs.
@@ -222,7 +230,7 @@ enum GameTables {
             "characters",
             [
                 "id", "account_id", "name", "name_key", "class_id", "appearance", "level", "zone_id", "x", "y",
-                "created_at", "updated_at", "deleted_at",
+                "created_at", "updated_at", "deleted_at", "state_version",
             ]
         ),
     ]

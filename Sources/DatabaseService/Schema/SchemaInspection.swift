@@ -9,7 +9,8 @@ extension GameDatabase {
     /// Reads the catalog and compares it with what this service needs.
     func inspectSchema() async throws -> DetectedSchema {
         let catalog = try await readCatalog()
-        let (missing, detected) = Self.compare(catalog: catalog, names: names)
+        let (missing, detected) = Self.compare(
+            catalog: catalog, names: names, sessionTableRequired: configuration.readsSessionTable)
         guard missing.isEmpty else { throw DatabaseError.schemaIncomplete(missing: missing) }
         return detected
     }
@@ -47,7 +48,11 @@ extension GameDatabase {
     }
 
     /// Pure comparison, unit-tested: the missing entries (in a stable order) and the detected schema.
-    static func compare(catalog: [String: Set<String>], names: AuthNames) -> (missing: [String], detected: DetectedSchema) {
+    /// Without `sessionTableRequired` (sessions read from better-auth's Redis secondary storage
+    /// only) the `session` table may be absent: better-auth does not create it then.
+    static func compare(
+        catalog: [String: Set<String>], names: AuthNames, sessionTableRequired: Bool = true
+    ) -> (missing: [String], detected: DetectedSchema) {
         var missing: [String] = []
         var missingTables = Set<String>()
         func checkTable(_ table: String) -> Bool {
@@ -62,7 +67,8 @@ extension GameDatabase {
                 missing.append("column \(table).\(column)")
             }
         }
-        for column in AuthNames.Column.required where checkTable(column.table) {
+        let required = AuthNames.Column.required.filter { sessionTableRequired || $0.table != AuthNames.sessionTable }
+        for column in required where checkTable(column.table) {
             let physical = names.name(column)
             if !(catalog[column.table]?.contains(physical) ?? false) {
                 missing.append("column \(column.table).\(physical)")

@@ -164,6 +164,9 @@ public nonisolated struct Mmo_Character: Sendable {
 
   public var createdAtMs: Int64 = 0
 
+  /// The version of the saved zone and position (CharacterState.version); 0 if never versioned.
+  public var stateVersion: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -319,6 +322,11 @@ public nonisolated struct Mmo_CharacterState: Sendable {
   public var x: Float = 0
 
   public var y: Float = 0
+
+  /// Orders saves of one character: the database applies a state only if its version is greater
+  /// than the stored one. The world sends wall-clock microseconds, strictly increasing per
+  /// process; 0 (unset) only replaces a state never saved with a version.
+  public var version: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -508,7 +516,7 @@ nonisolated extension Mmo_GetSessionResponse: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Mmo_Character: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Character"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}account_id\0\u{1}name\0\u{3}class_id\0\u{1}appearance\0\u{1}level\0\u{3}zone_id\0\u{1}x\0\u{1}y\0\u{3}created_at_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}account_id\0\u{1}name\0\u{3}class_id\0\u{1}appearance\0\u{1}level\0\u{3}zone_id\0\u{1}x\0\u{1}y\0\u{3}created_at_ms\0\u{3}state_version\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -526,6 +534,7 @@ nonisolated extension Mmo_Character: SwiftProtobuf.Message, SwiftProtobuf._Messa
       case 8: try { try decoder.decodeSingularFloatField(value: &self.x) }()
       case 9: try { try decoder.decodeSingularFloatField(value: &self.y) }()
       case 10: try { try decoder.decodeSingularInt64Field(value: &self.createdAtMs) }()
+      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.stateVersion) }()
       default: break
       }
     }
@@ -562,6 +571,9 @@ nonisolated extension Mmo_Character: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if self.createdAtMs != 0 {
       try visitor.visitSingularInt64Field(value: self.createdAtMs, fieldNumber: 10)
     }
+    if self.stateVersion != 0 {
+      try visitor.visitSingularUInt64Field(value: self.stateVersion, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -576,6 +588,7 @@ nonisolated extension Mmo_Character: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if lhs.x != rhs.x {return false}
     if lhs.y != rhs.y {return false}
     if lhs.createdAtMs != rhs.createdAtMs {return false}
+    if lhs.stateVersion != rhs.stateVersion {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -886,7 +899,7 @@ nonisolated extension Mmo_GetCharacterResponse: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Mmo_CharacterState: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CharacterState"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}character_id\0\u{3}zone_id\0\u{1}x\0\u{1}y\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}character_id\0\u{3}zone_id\0\u{1}x\0\u{1}y\0\u{1}version\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -898,6 +911,7 @@ nonisolated extension Mmo_CharacterState: SwiftProtobuf.Message, SwiftProtobuf._
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.zoneID) }()
       case 3: try { try decoder.decodeSingularFloatField(value: &self.x) }()
       case 4: try { try decoder.decodeSingularFloatField(value: &self.y) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
       default: break
       }
     }
@@ -916,6 +930,9 @@ nonisolated extension Mmo_CharacterState: SwiftProtobuf.Message, SwiftProtobuf._
     if self.y.bitPattern != 0 {
       try visitor.visitSingularFloatField(value: self.y, fieldNumber: 4)
     }
+    if self.version != 0 {
+      try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -924,6 +941,7 @@ nonisolated extension Mmo_CharacterState: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.zoneID != rhs.zoneID {return false}
     if lhs.x != rhs.x {return false}
     if lhs.y != rhs.y {return false}
+    if lhs.version != rhs.version {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -122,6 +122,11 @@ public nonisolated struct Mmo_PlayerJoin: Sendable {
 
   public var y: Float = 0
 
+  /// Character.state_version of the record the position came from. The world starts the
+  /// character from its own live state when that is newer; 0 (unset) means "unknown", and the
+  /// world's live state, if it still holds one, wins.
+  public var stateVersion: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -430,7 +435,7 @@ nonisolated extension Mmo_GatewayInput: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Mmo_PlayerJoin: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PlayerJoin"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}character_id\0\u{3}account_id\0\u{1}name\0\u{3}class_id\0\u{1}appearance\0\u{1}level\0\u{3}zone_id\0\u{1}x\0\u{1}y\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}character_id\0\u{3}account_id\0\u{1}name\0\u{3}class_id\0\u{1}appearance\0\u{1}level\0\u{3}zone_id\0\u{1}x\0\u{1}y\0\u{3}state_version\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -447,6 +452,7 @@ nonisolated extension Mmo_PlayerJoin: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.zoneID) }()
       case 8: try { try decoder.decodeSingularFloatField(value: &self.x) }()
       case 9: try { try decoder.decodeSingularFloatField(value: &self.y) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.stateVersion) }()
       default: break
       }
     }
@@ -480,6 +486,9 @@ nonisolated extension Mmo_PlayerJoin: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if self.y.bitPattern != 0 {
       try visitor.visitSingularFloatField(value: self.y, fieldNumber: 9)
     }
+    if self.stateVersion != 0 {
+      try visitor.visitSingularUInt64Field(value: self.stateVersion, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -493,6 +502,7 @@ nonisolated extension Mmo_PlayerJoin: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.zoneID != rhs.zoneID {return false}
     if lhs.x != rhs.x {return false}
     if lhs.y != rhs.y {return false}
+    if lhs.stateVersion != rhs.stateVersion {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
