@@ -21,7 +21,7 @@ svc_install
 
 autosave_s=5          # --world-autosave-seconds for this run: the SIGKILL bound
 login_bound_ms=5000   # a login must reach the world this soon after the dependency is back
-walk_s=12             # each round's walk; the kill comes 3 s in
+walk_s=12             # each round's walk; the kill comes 3 s in (autosave_s + 3 s for the world's SIGKILL)
 
 swift build >/dev/null 2>&1 || { swift build 2>&1 | grep -E "error" | head -20; exit 1; }
 bin=$(swift build --show-bin-path)
@@ -156,7 +156,9 @@ others_alive() { # LABEL
 kill_round() {
   local label="$1 SIG$2"
   walk "$label"
-  sleep 3
+  # Before a SIGKILL of the world the walk must outlast one autosave interval, or the bound
+  # below would hold even if autosave never ran.
+  if [ "$1" = world ] && [ "$2" = KILL ]; then sleep $(( autosave_s + 3 )); else sleep 3; fi
   local ref; ref=$(now_ms)
   kill -"$2" "${pid_of[$1]}"
   local status=0

@@ -43,6 +43,10 @@ struct PlayerCharacter: Sendable, Hashable {
     var x: Float
     var y: Float
     var createdAtMs: Int64
+    /// The version of the saved zone and position, as the world gave it; 0 when never
+    /// versioned. Passed through untouched: the world compares it with its retained live state
+    /// and keeps the newer (docs/world-service.md).
+    var stateVersion: UInt64 = 0
 }
 
 /// What the store did with a create request.

@@ -165,7 +165,7 @@ extension PlayerCharacter {
         self.init(
             id: character.id, accountID: character.accountID, name: character.name, classID: character.classID,
             appearance: character.appearance, level: character.level, zoneID: character.zoneID, x: character.x,
-            y: character.y, createdAtMs: character.createdAtMs)
+            y: character.y, createdAtMs: character.createdAtMs, stateVersion: character.stateVersion)
     }
 }
 
@@ -182,6 +182,7 @@ extension Mmo_Character {
         x = character.x
         y = character.y
         createdAtMs = character.createdAtMs
+        stateVersion = character.stateVersion
     }
 }
 

@@ -69,6 +69,7 @@ extension ServerConfiguration {
         .init(key: "packet.loginTimeoutSeconds", defaultValue: "10", help: "close connections not logged in this long after HELLO (LOGIN_TIMEOUT)"),
         .init(key: "packet.sessionRecheckSeconds", defaultValue: "30", help: "validate logged-in sessions again this often; a signed-out, expired or banned one is disconnected (0: never)"),
         .init(key: "packet.maxConnections", defaultValue: "20000", help: "connections beyond this are refused with SERVICE_UNAVAILABLE"),
+        .init(key: "packet.fileDescriptorReserve", defaultValue: "256", help: "open files kept for everything but client connections; `packet.maxConnections` is lowered to fit the open-file limit minus this"),
         .init(key: "packet.maxConnectionsPerAddress", defaultValue: "50", help: "open connections per client address (IPv6: per /64); more are refused with TOO_MANY_CONNECTIONS"),
         .init(key: "packet.maxFailedLoginsPerAddress", defaultValue: "20", help: "failed logins from one address within `packet.failedLoginWindowSeconds` that block it (ADDRESS_BLOCKED) for `packet.addressPenaltySeconds`"),
         .init(key: "packet.failedLoginWindowSeconds", defaultValue: "60", help: "window of `packet.maxFailedLoginsPerAddress`"),
@@ -200,6 +201,7 @@ extension ServerConfiguration {
         packet.loginTimeout = .seconds(try positive(config.int(forKey: "packet.loginTimeoutSeconds", default: 10), "packet.loginTimeoutSeconds"))
         packet.sessionRecheckInterval = .seconds(try nonNegative(config.int(forKey: "packet.sessionRecheckSeconds", default: 30), "packet.sessionRecheckSeconds"))
         packet.maxConnections = try positive(config.int(forKey: "packet.maxConnections", default: packet.maxConnections), "packet.maxConnections")
+        packet.fileDescriptorReserve = try nonNegative(config.int(forKey: "packet.fileDescriptorReserve", default: packet.fileDescriptorReserve), "packet.fileDescriptorReserve")
         packet.maxConnectionsPerAddress = try positive(config.int(forKey: "packet.maxConnectionsPerAddress", default: packet.maxConnectionsPerAddress), "packet.maxConnectionsPerAddress")
         packet.maxFailedLoginsPerAddress = try positive(config.int(forKey: "packet.maxFailedLoginsPerAddress", default: packet.maxFailedLoginsPerAddress), "packet.maxFailedLoginsPerAddress")
         packet.failedLoginWindow = .seconds(try positive(config.int(forKey: "packet.failedLoginWindowSeconds", default: 60), "packet.failedLoginWindowSeconds"))

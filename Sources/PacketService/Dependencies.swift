@@ -96,8 +96,15 @@ public struct CharacterRecord: Sendable, Equatable {
     public var zoneId: UInt32
     public var x: Float
     public var y: Float
+    /// The version of the saved zone and position; 0 when never versioned. Not shown to the
+    /// client: it goes into the world join, where the world keeps the newer of this record and
+    /// its retained live state (docs/world-service.md).
+    public var stateVersion: UInt64
 
-    public init(id: UInt64, name: String, classId: UInt32, appearance: UInt32, level: UInt32, zoneId: UInt32, x: Float, y: Float) {
+    public init(
+        id: UInt64, name: String, classId: UInt32, appearance: UInt32, level: UInt32, zoneId: UInt32, x: Float, y: Float,
+        stateVersion: UInt64 = 0
+    ) {
         self.id = id
         self.name = name
         self.classId = classId
@@ -106,6 +113,7 @@ public struct CharacterRecord: Sendable, Equatable {
         self.zoneId = zoneId
         self.x = x
         self.y = y
+        self.stateVersion = stateVersion
     }
 }
 

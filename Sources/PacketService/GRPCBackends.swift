@@ -110,7 +110,7 @@ extension CharacterRecord {
     init(_ c: Mmo_Character) {
         self.init(
             id: c.id, name: c.name, classId: c.classID, appearance: c.appearance, level: c.level,
-            zoneId: c.zoneID, x: c.x, y: c.y)
+            zoneId: c.zoneID, x: c.x, y: c.y, stateVersion: c.stateVersion)
     }
 }
 

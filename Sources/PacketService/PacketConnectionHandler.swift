@@ -195,9 +195,11 @@ final class PacketConnectionHandler: ChannelInboundHandler {
                 unwritableUpdates += 1
                 if unwritableUpdates > services.maxUnwritableWorldUpdates {
                     // The client does not read; its outbound buffer would grow without bound.
+                    // The kick queues DISCONNECT behind the backlog and closes once it is out or
+                    // after the grace period; no more updates are queued (the machine is closed).
+                    // Closing here at once would drop that DISCONNECT (a bare close).
                     logger.info("closing a client that does not read its world updates")
                     execute(machine.kick(.rateLimited, reason: "not reading"))
-                    context.close(promise: nil)
                     return
                 }
             }

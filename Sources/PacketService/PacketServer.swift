@@ -70,6 +70,14 @@ public final class PacketServer: Sendable {
             metrics: metrics,
             flushInterval: configuration.worldFlushInterval,
             backoff: configuration.worldReconnectBackoff,
+            refresh: { join in
+                // The character as the database has it now (autosaved since ENTER_WORLD).
+                guard let selection = try? await characters.select(accountId: join.accountId, characterId: join.character.id),
+                      selection.status == .ok, let character = selection.character else { return nil }
+                var fresh = join
+                fresh.character = character
+                return fresh
+            },
             logger: logger)
         self.registry = registry
         self.metrics = metrics
@@ -127,9 +135,8 @@ public final class PacketServer: Sendable {
                 // Out of descriptors (EMFILE/ENFILE), accept fails while the client stays in the
                 // backlog; without a pause the loop would retry at once, forever (a spinning core).
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { error in
+                    try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(pause: .seconds(1)) { error in
                         logger.warning("accept failed; pausing accepts for 1 s", metadata: ["error": "\(error)"])
-                        return .seconds(1)
                     })
                 }
             }

@@ -125,6 +125,7 @@ extension Mmo_PlayerJoin {
         zoneID = c.zoneId
         x = c.x
         y = c.y
+        stateVersion = c.stateVersion
     }
 }
 

@@ -34,6 +34,10 @@ final class WorldLink: WorldSessionLink, Sendable {
         var admissions: [UInt64: Admission] = [:]
         /// When the link went down with admissions to replay; nil while it is up.
         var downSince: ContinuousClock.Instant?
+        /// The joins to replay are being re-read (see `refresh`): inputs wait in `held` so they
+        /// reach the world after the joins they belong to, not before (and get dropped).
+        var refreshing = false
+        var held: [Input] = []
     }
 
     /// A session's place in the world as the link tracks it.
@@ -56,7 +60,16 @@ final class WorldLink: WorldSessionLink, Sendable {
     private let backoff: ClosedRange<Duration>
     /// How long the link may stay down before its players are told they are out of the world.
     let rejoinTimeout: Duration
+    /// Re-reads a session's character before its join is replayed (nil: keep the join as it was).
+    /// A world that crashed and came back holds nothing of the player, and the remembered join
+    /// carries the record read at ENTER_WORLD: replaying it would put the player back where it
+    /// entered, losing everything since, although autosave has a newer state in the database.
+    let refresh: JoinRefresher?
     private let logger: Logger
+
+    typealias JoinRefresher = @Sendable (WorldJoin) async -> WorldJoin?
+    /// Re-reads at most this many characters at once after a reconnect.
+    static let refreshConcurrency = 32
 
     /// Default `rejoinTimeout`: long enough for a world process to restart.
     static let defaultRejoinTimeout: Duration = .seconds(30)
@@ -69,8 +82,10 @@ final class WorldLink: WorldSessionLink, Sendable {
         flushInterval: Duration,
         backoff: ClosedRange<Duration>,
         rejoinTimeout: Duration = WorldLink.defaultRejoinTimeout,
+        refresh: JoinRefresher? = nil,
         logger: Logger
     ) {
+        self.refresh = refresh
         self.client = client
         self.gatewayId = gatewayId
         self.registry = registry
@@ -90,8 +105,12 @@ final class WorldLink: WorldSessionLink, Sendable {
         let input = Input(session: session, join: join)
         let (epoch, waiter): (UInt64?, CheckedContinuation<Void, Never>?) = state.withLock { state in
             guard state.connected, !state.draining else { return (nil, nil) }
-            state.inputs.append(input)
             state.admissions[session] = Admission(join: join, epoch: state.epoch)
+            if state.refreshing {
+                state.held.append(input)
+                return (state.epoch, nil)
+            }
+            state.inputs.append(input)
             let waiter = state.waiter
             state.waiter = nil
             return (state.epoch, waiter)
@@ -121,6 +140,10 @@ final class WorldLink: WorldSessionLink, Sendable {
     private func enqueue(_ input: Input) {
         let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
             guard state.connected else { return nil }
+            if state.refreshing {
+                state.held.append(input)
+                return nil
+            }
             state.inputs.append(input)
             let waiter = state.waiter
             state.waiter = nil
@@ -188,6 +211,10 @@ final class WorldLink: WorldSessionLink, Sendable {
     /// A new stream is up: its first inputs are the joins of every session the world had (or
     /// was asked for) on the last one, so the world re-admits them before anything else.
     func linkEstablished() {
+        if let refresh {
+            linkEstablished(refreshingWith: refresh)
+            return
+        }
         let (epoch, replayed, waiter): (UInt64, Int, CheckedContinuation<Void, Never>?) = state.withLock { state in
             state.epoch += 1
             state.inputs.removeAll()
@@ -209,6 +236,67 @@ final class WorldLink: WorldSessionLink, Sendable {
         }
     }
 
+    /// As `linkEstablished()`, but each join is re-read first (see `refresh`), at most
+    /// `refreshConcurrency` at a time, then replayed; a session that left meanwhile is skipped,
+    /// and a stream that broke meanwhile replays on the next one. A join whose character cannot
+    /// be re-read is replayed as it was: if the world kept the player (a link blip, not a
+    /// crash) its live state wins anyway.
+    private func linkEstablished(refreshingWith refresh: @escaping JoinRefresher) {
+        let (epoch, joins): (UInt64, [(UInt64, WorldJoin)]) = state.withLock { state in
+            state.epoch += 1
+            state.inputs.removeAll()
+            for session in state.admissions.keys { state.admissions[session]!.replaying = true }
+            state.connected = true
+            state.downSince = nil
+            state.refreshing = !state.admissions.isEmpty
+            state.held.removeAll()
+            return (state.epoch, state.admissions.map { ($0.key, $0.value.join) })
+        }
+        guard !joins.isEmpty else {
+            logger.info("world link established", metadata: ["epoch": "\(epoch)"])
+            return
+        }
+        let logger = self.logger
+        Task {
+            let refreshed = await withTaskGroup(of: (UInt64, WorldJoin?).self) { group -> [(UInt64, WorldJoin?)] in
+                var results: [(UInt64, WorldJoin?)] = []
+                var next = joins.makeIterator()
+                for _ in 0..<Self.refreshConcurrency {
+                    guard let (session, join) = next.next() else { break }
+                    group.addTask { (session, await refresh(join)) }
+                }
+                while let result = await group.next() {
+                    results.append(result)
+                    if let (session, join) = next.next() { group.addTask { (session, await refresh(join)) } }
+                }
+                return results
+            }
+            let (replayed, stale, waiter) = state.withLock { state -> (Int, Int, CheckedContinuation<Void, Never>?) in
+                guard state.epoch == epoch, state.connected else { return (0, 0, nil) }
+                var replays: [Input] = []
+                var stale = 0
+                for (session, fresh) in refreshed {
+                    guard var admission = state.admissions[session], admission.replaying else { continue }
+                    if let fresh { admission.join = fresh } else { stale += 1 }
+                    state.admissions[session] = admission
+                    replays.append(Input(session: session, join: admission.join))
+                }
+                // Joins first, then what was held meanwhile.
+                state.inputs.append(contentsOf: replays)
+                state.inputs.append(contentsOf: state.held)
+                state.held.removeAll()
+                state.refreshing = false
+                let waiter = state.inputs.isEmpty ? nil : state.waiter
+                if waiter != nil { state.waiter = nil }
+                return (replays.count, stale, waiter)
+            }
+            waiter?.resume()
+            logger.info("world link established; re-admitting players", metadata: [
+                "epoch": "\(epoch)", "players": "\(replayed)", "notReread": "\(stale)",
+            ])
+        }
+    }
+
     /// The stream is gone and the world has dropped this gateway's sessions; they stay in the
     /// world as far as their clients know, to be re-admitted on the next stream.
     private func linkLost() {
@@ -216,6 +304,8 @@ final class WorldLink: WorldSessionLink, Sendable {
             if state.connected, !state.admissions.isEmpty, state.downSince == nil { state.downSince = .now }
             state.connected = false
             state.inputs.removeAll()
+            state.refreshing = false
+            state.held.removeAll()
         }
     }
 

@@ -17,6 +17,19 @@ import Testing
         #expect(PlayerCharacter(message) == character)
     }
 
+    /// The saved state's version crosses the character service unchanged in both directions:
+    /// the world keeps the newer of a join's record and its retained state, so a version lost
+    /// here makes every record look older than the live state (issue 7, zone shards).
+    @Test func theStateVersionCrossesTheEdge() {
+        var record = Mmo_Character()
+        record.id = 7
+        record.zoneID = 2
+        record.stateVersion = 1_764_000_000_000_123
+        let character = PlayerCharacter(record)
+        #expect(Mmo_Character(character).stateVersion == 1_764_000_000_000_123)
+        #expect(Mmo_Character(character) == record)
+    }
+
     @Test func eachRefusalHasItsWireStatus() {
         #expect(Mmo_CharacterStatus(CreateRefusal.nameInvalid(.reserved)) == .nameInvalid)
         #expect(Mmo_CharacterStatus(CreateRefusal.classInvalid(9)) == .classInvalid)

@@ -90,6 +90,22 @@ import Testing
         #expect(leave.sessionID == 9 && leave.kind == .leave(Mmo_PlayerLeave()))
     }
 
+    /// The saved state's version goes from the character service's record into the world's
+    /// join: the world keeps the newer of the record and its retained live state, so a record
+    /// saved by another world must arrive with its version (issue 7, zone shards).
+    @Test func theStateVersionReachesTheJoin() {
+        var c = Self.character()
+        c.stateVersion = 1_764_000_000_000_123
+        var selected = Mmo_CharacterSelectResponse()
+        selected.status = .ok
+        selected.character = c
+        guard let record = CharacterSelection(selected).character else { Issue.record("no character"); return }
+        let input = Mmo_GatewayInput(session: 9, join: WorldJoin(character: record, accountId: "acc"))
+        guard case .join(let j) = input.kind else { Issue.record("\(input)"); return }
+        #expect(j.stateVersion == 1_764_000_000_000_123)
+        #expect(j.characterID == 4 && j.zoneID == 7)
+    }
+
     @Test func worldOutputs() {
         var accepted = Mmo_JoinAccepted()
         accepted.entityID = 1001
