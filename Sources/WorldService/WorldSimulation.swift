@@ -163,10 +163,7 @@ public struct WorldSimulation {
     /// Clears the "changed" marks.
     public mutating func takeChangedPositions() -> [CharacterPosition] {
         var result: [CharacterPosition] = []
-        for s in players.indices where occupied[s] && players[s].positionChanged {
-            players[s].positionChanged = false
-            result.append(characterPosition(of: Int32(s)))
-        }
+        takeChangedPositions(bucket: 0, of: 1, into: &result)
         return result
     }
 
