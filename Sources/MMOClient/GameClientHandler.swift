@@ -142,9 +142,13 @@ final class GameClientHandler: ChannelDuplexHandler {
             resolve(context: context, message)
             scheduleKeepAlive(context: context)
 
-        case .pong, .loginResult, .characterListResult, .characterCreateResult,
+        case .pong, .loginResult, .resumeResult, .characterListResult, .characterCreateResult,
             .characterDeleteResult, .enterWorldResult:
             resolve(context: context, message)
+
+        case .resumeToken, .viewReset:
+            break
+
         }
     }
 

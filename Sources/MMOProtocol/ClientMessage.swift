@@ -6,6 +6,9 @@ public enum ClientMessage: Sendable, Equatable {
     case ping(nonce: UInt32)
     case logout
     case login(token: String)
+    /// Takes back a character left link-dead by a dropped connection (docs/protocol.md,
+    /// "Reconnecting"), instead of LOGIN.
+    case resume(token: String)
     case characterList
     case characterCreate(name: String, classId: UInt8, appearance: UInt32)
     case characterDelete(characterId: UInt64)
@@ -33,6 +36,7 @@ public enum ClientMessage: Sendable, Equatable {
         case .ping: .ping
         case .logout: .logout
         case .login: .login
+        case .resume: .resume
         case .characterList: .characterList
         case .characterCreate: .characterCreate
         case .characterDelete: .characterDelete
@@ -60,6 +64,7 @@ public enum ClientMessage: Sendable, Equatable {
         case .ping: message = .ping(nonce: try r.u32())
         case .logout: message = .logout
         case .login: message = .login(token: try r.string(maxBytes: ProtocolLimits.maxTokenBytes))
+        case .resume: message = .resume(token: try r.string(maxBytes: ProtocolLimits.maxResumeTokenBytes))
         case .characterList: message = .characterList
         case .characterCreate:
             let name = try r.string(maxBytes: ProtocolLimits.maxCharacterNameBytes)
@@ -94,7 +99,7 @@ public enum ClientMessage: Sendable, Equatable {
                 b.writeWireString(h.clientName)
             case .ping(let nonce): b.writeInteger(nonce)
             case .logout, .characterList, .leaveWorld: break
-            case .login(let token): b.writeWireString(token)
+            case .login(let token), .resume(let token): b.writeWireString(token)
             case .characterCreate(let name, let classId, let appearance):
                 b.writeWireString(name)
                 b.writeInteger(classId)

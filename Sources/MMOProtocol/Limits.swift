@@ -12,6 +12,8 @@ public enum ProtocolLimits {
     public static let maxServerFrame = 1 << 20
     /// Session token in LOGIN.
     public static let maxTokenBytes = 512
+    /// Resume token in RESUME (the server issues 43-character tokens).
+    public static let maxResumeTokenBytes = 128
     /// Client name in HELLO.
     public static let maxClientNameBytes = 64
     /// Character names, both ways (the name rules then allow 3-16 letters).

@@ -33,6 +33,9 @@ public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let tokenExpired = ResultCode(rawValue: 22)
     public static let tokenBadSignature = ResultCode(rawValue: 23)
     public static let accountBanned = ResultCode(rawValue: 24)
+    /// RESUME with a token that is unknown, already used, or whose grace period has passed:
+    /// log in again (LOGIN, ENTER_WORLD).
+    public static let resumeRejected = ResultCode(rawValue: 25)
 
     // Characters (30-39)
     public static let nameInvalid = ResultCode(rawValue: 30)
@@ -66,7 +69,7 @@ public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConv
         (.addressBlocked, "ADDRESS_BLOCKED"),
         (.tokenMalformed, "TOKEN_MALFORMED"), (.tokenUnknown, "TOKEN_UNKNOWN"),
         (.tokenExpired, "TOKEN_EXPIRED"), (.tokenBadSignature, "TOKEN_BAD_SIGNATURE"),
-        (.accountBanned, "ACCOUNT_BANNED"),
+        (.accountBanned, "ACCOUNT_BANNED"), (.resumeRejected, "RESUME_REJECTED"),
         (.nameInvalid, "NAME_INVALID"), (.nameTaken, "NAME_TAKEN"), (.slotLimit, "SLOT_LIMIT"),
         (.classInvalid, "CLASS_INVALID"), (.appearanceInvalid, "APPEARANCE_INVALID"),
         (.characterNotFound, "CHARACTER_NOT_FOUND"),

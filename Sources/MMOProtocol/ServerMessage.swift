@@ -62,6 +62,38 @@ public struct WorldEntry: Sendable, Equatable {
     }
 }
 
+/// The result of RESUME when it succeeds: who is logged in, and the character back in the world.
+public struct ResumedSession: Sendable, Equatable {
+    public var accountId: String
+    public var displayName: String
+    public var characterId: UInt64
+    public var entry: WorldEntry
+    public init(accountId: String, displayName: String, characterId: UInt64, entry: WorldEntry) {
+        self.accountId = accountId
+        self.displayName = displayName
+        self.characterId = characterId
+        self.entry = entry
+    }
+}
+
+extension WorldEntry {
+    static func decode(_ r: inout WireReader) throws(ProtocolError) -> WorldEntry {
+        WorldEntry(entityId: try r.u64(), zoneId: try r.u32(), x: try r.f32(), y: try r.f32(), tickRateHz: try r.u16())
+    }
+}
+
+extension ByteBuffer {
+    /// ENTER_WORLD_RESULT's and RESUME_RESULT's entry fields; all zero when there is none.
+    fileprivate mutating func writeWorldEntry(_ entry: WorldEntry?) {
+        let e = entry ?? WorldEntry(entityId: 0, zoneId: 0, x: 0, y: 0, tickRateHz: 0)
+        writeInteger(e.entityId)
+        writeInteger(e.zoneId)
+        writeWireFloat(e.x)
+        writeWireFloat(e.y)
+        writeInteger(e.tickRateHz)
+    }
+}
+
 /// Everything a server may send. See docs/protocol.md.
 public enum ServerMessage: Sendable, Equatable {
     case helloAck(version: UInt16, maxClientFrame: UInt32)
@@ -71,6 +103,11 @@ public enum ServerMessage: Sendable, Equatable {
     /// A request was refused; the connection stays open.
     case error(requestOpcode: UInt16, code: ResultCode)
     case loginResult(code: ResultCode, accountId: String, displayName: String)
+    /// The answer to RESUME; `session` is nil unless `code` is OK.
+    case resumeResult(code: ResultCode, session: ResumedSession?)
+    /// The token that resumes this connection's character after a drop, valid until used or
+    /// `graceSeconds` after the connection is gone. Each one replaces the previous.
+    case resumeToken(token: String, graceSeconds: UInt16)
     case characterListResult(code: ResultCode, maxCharacters: UInt8, characters: [CharacterSummary])
     /// `detail` is a human-readable reason (e.g. which name rule failed), safe to show.
     case characterCreateResult(code: ResultCode, character: CharacterSummary?, detail: String)
@@ -78,6 +115,9 @@ public enum ServerMessage: Sendable, Equatable {
     case enterWorldResult(code: ResultCode, entry: WorldEntry?)
     case worldUpdate(tick: UInt64, events: [WorldEvent])
     case leftWorld(code: ResultCode)
+    /// Forget every entity you know: the world re-admitted you (after its link to the gateway
+    /// broke) as a new entity; a fresh snapshot of your surroundings follows.
+    case viewReset(entityId: UInt64, zoneId: UInt32, x: Float, y: Float)
 
     public var opcode: Opcode {
         switch self {
@@ -86,12 +126,15 @@ public enum ServerMessage: Sendable, Equatable {
         case .disconnect: .disconnect
         case .error: .error
         case .loginResult: .loginResult
+        case .resumeResult: .resumeResult
+        case .resumeToken: .resumeToken
         case .characterListResult: .characterListResult
         case .characterCreateResult: .characterCreateResult
         case .characterDeleteResult: .characterDeleteResult
         case .enterWorldResult: .enterWorldResult
         case .worldUpdate: .worldUpdate
         case .leftWorld: .leftWorld
+        case .viewReset: .viewReset
         }
     }
 
@@ -113,6 +156,15 @@ public enum ServerMessage: Sendable, Equatable {
                 b.writeInteger(code.rawValue)
                 b.writeWireString(accountId, maxBytes: ProtocolLimits.maxAccountIdBytes)
                 b.writeWireString(displayName, maxBytes: ProtocolLimits.maxDisplayNameBytes)
+            case .resumeResult(let code, let session):
+                b.writeInteger(code.rawValue)
+                b.writeWireString(session?.accountId ?? "", maxBytes: ProtocolLimits.maxAccountIdBytes)
+                b.writeWireString(session?.displayName ?? "", maxBytes: ProtocolLimits.maxDisplayNameBytes)
+                b.writeInteger(session?.characterId ?? 0)
+                b.writeWorldEntry(session?.entry)
+            case .resumeToken(let token, let graceSeconds):
+                b.writeWireString(token, maxBytes: ProtocolLimits.maxResumeTokenBytes)
+                b.writeInteger(graceSeconds)
             case .characterListResult(let code, let max, let characters):
                 b.writeInteger(code.rawValue)
                 b.writeInteger(max)
@@ -132,18 +184,18 @@ public enum ServerMessage: Sendable, Equatable {
                 b.writeInteger(id)
             case .enterWorldResult(let code, let entry):
                 b.writeInteger(code.rawValue)
-                let e = entry ?? WorldEntry(entityId: 0, zoneId: 0, x: 0, y: 0, tickRateHz: 0)
-                b.writeInteger(e.entityId)
-                b.writeInteger(e.zoneId)
-                b.writeWireFloat(e.x)
-                b.writeWireFloat(e.y)
-                b.writeInteger(e.tickRateHz)
+                b.writeWorldEntry(entry)
             case .worldUpdate(let tick, let events):
                 b.writeInteger(tick)
                 b.writeInteger(UInt16(events.count))
                 for e in events { e.encode(into: &b) }
             case .leftWorld(let code):
                 b.writeInteger(code.rawValue)
+            case .viewReset(let entityId, let zoneId, let x, let y):
+                b.writeInteger(entityId)
+                b.writeInteger(zoneId)
+                b.writeWireFloat(x)
+                b.writeWireFloat(y)
             }
         }
     }
@@ -190,8 +242,21 @@ public enum ServerMessage: Sendable, Equatable {
             message = .characterDeleteResult(code: code, characterId: try r.u64())
         case .enterWorldResult:
             let code = ResultCode(rawValue: try r.u16())
-            let entry = WorldEntry(entityId: try r.u64(), zoneId: try r.u32(), x: try r.f32(), y: try r.f32(), tickRateHz: try r.u16())
+            let entry = try WorldEntry.decode(&r)
             message = .enterWorldResult(code: code, entry: code == .ok ? entry : nil)
+        case .resumeResult:
+            let code = ResultCode(rawValue: try r.u16())
+            let accountId = try r.string(maxBytes: ProtocolLimits.maxAccountIdBytes)
+            let displayName = try r.string(maxBytes: ProtocolLimits.maxDisplayNameBytes)
+            let characterId = try r.u64()
+            let entry = try WorldEntry.decode(&r)
+            let session = ResumedSession(accountId: accountId, displayName: displayName, characterId: characterId, entry: entry)
+            message = .resumeResult(code: code, session: code == .ok ? session : nil)
+        case .resumeToken:
+            let token = try r.string(maxBytes: ProtocolLimits.maxResumeTokenBytes)
+            message = .resumeToken(token: token, graceSeconds: try r.u16())
+        case .viewReset:
+            message = .viewReset(entityId: try r.u64(), zoneId: try r.u32(), x: try r.f32(), y: try r.f32())
         case .worldUpdate:
             let tick = try r.u64()
             let count = try r.u16()

@@ -58,6 +58,7 @@ public enum OpcodeTable {
         case .ping: OpcodeRule(legalIn: .handshaken, isRequest: false)
         case .logout: OpcodeRule(legalIn: .handshaken, isRequest: false)
         case .login: OpcodeRule(legalIn: .awaitingLogin, isRequest: true)
+        case .resume: OpcodeRule(legalIn: .awaitingLogin, isRequest: true)
         case .characterList: OpcodeRule(legalIn: .characterSelect, isRequest: true)
         case .characterCreate: OpcodeRule(legalIn: .characterSelect, isRequest: true)
         case .characterDelete: OpcodeRule(legalIn: .characterSelect, isRequest: true)
@@ -68,8 +69,8 @@ public enum OpcodeTable {
         // state, so it must not overlap another request.
         case .leaveWorld: OpcodeRule(legalIn: .inWorld, isRequest: true)
         // Server opcodes are never legal from a client (the decoder already rejects them).
-        case .helloAck, .pong, .disconnect, .error, .loginResult, .characterListResult,
-             .characterCreateResult, .characterDeleteResult, .enterWorldResult, .worldUpdate, .leftWorld:
+        case .helloAck, .pong, .disconnect, .error, .loginResult, .resumeResult, .resumeToken, .characterListResult,
+             .characterCreateResult, .characterDeleteResult, .enterWorldResult, .worldUpdate, .leftWorld, .viewReset:
             OpcodeRule(legalIn: [], isRequest: false)
         }
     }
@@ -78,10 +79,10 @@ public enum OpcodeTable {
     static func family(_ opcode: Opcode) -> OpcodeFamily {
         switch opcode {
         case .hello, .helloAck, .ping, .pong, .logout, .disconnect, .error: .session
-        case .login, .loginResult: .login
+        case .login, .loginResult, .resume, .resumeResult, .resumeToken: .login
         case .characterList, .characterCreate, .characterDelete, .characterListResult,
              .characterCreateResult, .characterDeleteResult: .character
-        case .enterWorld, .enterWorldResult, .leaveWorld, .leftWorld: .worldEntry
+        case .enterWorld, .enterWorldResult, .leaveWorld, .leftWorld, .viewReset: .worldEntry
         case .move, .say, .worldUpdate: .world
         }
     }

@@ -22,6 +22,7 @@ import MMOProtocol
         .characterCreate(name: "Arthas", classId: 2, appearance: 0x0102_0304),
         .characterDelete(characterId: 1 << 40), .enterWorld(characterId: 42),
         .move(seq: 7, x: 500.5, y: -0.125), .say(text: "hello 🌍"), .leaveWorld,
+        .resume(token: "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWo"),
     ]
 
     /// The seed corpus, file name to bytes, per target. A frame-stream seed is a split byte and

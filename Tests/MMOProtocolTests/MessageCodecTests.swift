@@ -20,7 +20,7 @@ import Testing
 
     @Test(arguments: [
         ClientMessage.hello(.init(clientName: "mmo-bot/1")), .ping(nonce: 0xDEAD_BEEF), .logout,
-        .login(token: "AbCdEfGhIjKlMnOpQrStUvWxYz012345"), .characterList,
+        .login(token: "AbCdEfGhIjKlMnOpQrStUvWxYz012345"), .resume(token: "r3sumeT0ken_-xyz"), .characterList,
         .characterCreate(name: "Arthas", classId: 2, appearance: 0x0102_0304),
         .characterDelete(characterId: 1 << 40), .enterWorld(characterId: 42),
         .move(seq: 7, x: 500.5, y: -0.125), .say(text: "hello 🌍"), .leaveWorld,
@@ -48,12 +48,28 @@ import Testing
                 .chat(entityId: 1, name: "A", text: "hi"), .correction(seq: 3, x: 1, y: 1, reason: .moveTooFast),
             ]),
             .leftWorld(code: .ok),
+            .resumeResult(code: .ok, session: ResumedSession(
+                accountId: "u1", displayName: "Ann", characterId: 7,
+                entry: WorldEntry(entityId: 42, zoneId: 1, x: 500, y: 501.5, tickRateHz: 20))),
+            .resumeResult(code: .resumeRejected, session: nil),
+            .resumeToken(token: "r3sumeT0ken_-xyz", graceSeconds: 60),
+            .viewReset(entityId: 77, zoneId: 1, x: 12.5, y: -3),
         ]
         for m in messages { #expect(try roundTrip(m) == m) }
     }
 
     func frame(_ opcode: Opcode, _ body: [UInt8]) -> Frame {
         Frame(opcode: opcode.rawValue, body: ByteBuffer(bytes: body))
+    }
+
+    @Test func resumeMessagesHaveTheDocumentedLayout() throws {
+        // RESUME_RESULT refused: code 25 then empty strings and zero fields (2+2+2+8+8+4+4+4+2 bytes).
+        var buffer = ByteBuffer()
+        ServerMessage.resumeResult(code: .resumeRejected, session: nil).encode(into: &buffer)
+        #expect(Array(buffer.readableBytesView) == [0, 0, 0, 38, 0x80, 0x11, 0, 25] + [UInt8](repeating: 0, count: 34))
+        // A resume token over 128 bytes makes RESUME malformed.
+        let long = [UInt8](repeating: 0x41, count: 129)
+        #expect(throws: ProtocolError.self) { try ClientMessage.decode(frame(.resume, [0, 129] + long)) }
     }
 
     @Test func malformedBodiesAreRefused() {

@@ -58,7 +58,7 @@ let legalStates: [Opcode: Set<ConnectionState>] = [
     .hello: [.connected],
     .ping: [.awaitingLogin, .characterSelect, .inWorld],
     .logout: [.awaitingLogin, .characterSelect, .inWorld],
-    .login: [.awaitingLogin],
+    .login: [.awaitingLogin], .resume: [.awaitingLogin],
     .characterList: [.characterSelect], .characterCreate: [.characterSelect],
     .characterDelete: [.characterSelect], .enterWorld: [.characterSelect],
     .move: [.inWorld], .say: [.inWorld], .leaveWorld: [.inWorld],
@@ -70,6 +70,7 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
     case .ping(let n): .write(.pong(nonce: n))
     case .logout: .close(CloseAction(disconnect: .ok, reason: "logged out", leaveWorld: state == .inWorld))
     case .login(let token): .validateSession(token: token)
+    case .resume: .write(.error(requestOpcode: Opcode.resume.rawValue, code: .illegalState))  // until resume lands
     case .characterList: .listCharacters(accountId: "acc-1")
     case .characterCreate(let n, let c, let a): .createCharacter(accountId: "acc-1", name: n, classId: c, appearance: a)
     case .characterDelete(let id): .deleteCharacter(accountId: "acc-1", characterId: id)
@@ -118,7 +119,7 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
             #expect(OpcodeTable.rule(for: opcode).legalIn.isEmpty)
         }
         let requests = Opcode.allCases.filter { OpcodeTable.rule(for: $0).isRequest }
-        #expect(Set(requests) == [.login, .characterList, .characterCreate, .characterDelete, .enterWorld, .leaveWorld])
+        #expect(Set(requests) == [.login, .resume, .characterList, .characterCreate, .characterDelete, .enterWorld, .leaveWorld])
     }
 
     // MARK: handshake

@@ -30,7 +30,7 @@ struct ProtocolSpecTests {
     @Test("every client opcode in the spec exists with that name, and no other does")
     func clientOpcodes() throws {
         let documented = try opcodes(under: "Client → server messages")
-        #expect(documented.count == 11)
+        #expect(documented.count == 12)
         for (value, name) in documented {
             let opcode = try #require(Opcode(rawValue: value), "spec opcode \(name) is unknown to the server")
             #expect(opcode.isClientOpcode)
@@ -127,6 +127,7 @@ struct ProtocolSpecTests {
         let expected: [String: Int] = [
             "client name in HELLO": ProtocolLimits.maxClientNameBytes,
             "session token in LOGIN": ProtocolLimits.maxTokenBytes,
+            "resume token (RESUME, RESUME_TOKEN)": ProtocolLimits.maxResumeTokenBytes,
             "character name (CHARACTER_CREATE, Character, APPEAR, CHAT)": ProtocolLimits.maxCharacterNameBytes,
             "chat text (SAY, CHAT)": ProtocolLimits.maxChatBytes,
             "account id in LOGIN_RESULT": ProtocolLimits.maxAccountIdBytes,

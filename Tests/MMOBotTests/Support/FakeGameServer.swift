@@ -210,6 +210,8 @@ final class FakeGameServer: Sendable {
                 close = true
             case .characterDelete(let id):
                 sends.append((connection, .characterDeleteResult(code: .characterNotFound, characterId: id)))
+            case .resume:
+                sends.append((connection, .resumeResult(code: .resumeRejected, session: nil)))
             }
         }
         for (target, message) in sends { target.send(message) }
