@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end scenarios with real processes over real TCP:
 #   1. `mmo serve` on the embedded defaults (SQLite file, in-memory cache);
-#   2. the five services as separate processes on PostgreSQL and Redis.
+#   2. the five services as separate processes on PostgreSQL and Redis, calling each other
+#      over mutual TLS with the shared secret (certificates from scripts/dev-certs.sh).
 # Called by scripts/test.sh, which provides MMO_TEST_POSTGRES_URL and MMO_TEST_REDIS_URL.
 # Every check prints PASS/FAIL; the script exits non-zero on the first failure.
 set -euo pipefail
@@ -103,7 +104,7 @@ PY
 pass "embedded: positions saved on leave/shutdown"
 cd "$root"
 
-echo "== 2. five processes on PostgreSQL and Redis"
+echo "== 2. five processes on PostgreSQL and Redis, mutual TLS between them"
 db="e2e_$RANDOM$RANDOM"
 admin_url="$MMO_TEST_POSTGRES_URL"
 psql "$admin_url" -qc "CREATE DATABASE $db" >/dev/null
@@ -128,6 +129,11 @@ for s in database auth character world packet; do grpc[$s]=$(free_port); admin_p
 # Internal calls carry a shared secret (grpc.secret; docs/adr/0005): every service gets the same one.
 MMO_GRPC_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
 export MMO_GRPC_SECRET
+# ... and mutual TLS (grpc.tls.*; docs/adr/0006): every process uses dev-certs.sh's service pair
+# (serverAuth + clientAuth; its SANs cover 127.0.0.1, where the peers are dialled).
+certs="$work/certs"
+scripts/dev-certs.sh "$certs" >/dev/null
+export MMO_GRPC_TLS_CERTIFICATE="$certs/server.pem" MMO_GRPC_TLS_PRIVATE_KEY="$certs/server-key.pem" MMO_GRPC_TLS_TRUST_ROOTS="$certs/ca.pem"
 packet_port=$(free_port)
 peers=(--database-address "127.0.0.1:${grpc[database]}" --auth-address "127.0.0.1:${grpc[auth]}"
        --character-address "127.0.0.1:${grpc[character]}" --world-address "127.0.0.1:${grpc[world]}")
@@ -141,6 +147,26 @@ for s in database auth character world packet; do start "$s"; done
 for s in database auth character world packet; do wait_ready "${admin_port[$s]}" "$s-service"; done
 ! grep -qF "$MMO_GRPC_SECRET" "$work"/*.log || fail "multi-process: the gRPC secret appears in a log"
 pass "multi-process: internal calls authenticated with a shared secret that no log shows"
+! grep -qF "$(sed -n 2p "$certs/server-key.pem")" "$work"/*.log || fail "multi-process: the TLS private key appears in a log"
+# grpc.health.v1.Health/Check (exempt from the secret) on a gRPC port, by curl; prints headers,
+# trailers and curl's error.
+grpc_health() { # port scheme [curl options...]
+  local port=$1 scheme=$2; shift 2
+  curl -sS --max-time 5 "$@" "$scheme://127.0.0.1:$port/grpc.health.v1.Health/Check" -H 'content-type: application/grpc' \
+    -H 'te: trailers' --data-binary @<(printf '\0\0\0\0\0') -o /dev/null -D - 2>&1 || true
+}
+for s in database auth character world; do
+  out=$(grpc_health "${grpc[$s]}" https --cacert "$certs/ca.pem" --cert "$certs/client.pem" --key "$certs/client-key.pem")
+  grep -q "grpc-status: 0" <<<"$out" || { echo "$out"; fail "$s-service: a caller with a CA-signed certificate was not served over TLS"; }
+  # Refused: curl fails (the TLS alert, "certificate required", or a reset, depending on timing)
+  # and no gRPC status comes back.
+  out=$(grpc_health "${grpc[$s]}" https --cacert "$certs/ca.pem")
+  grep -q "^curl: " <<<"$out" && ! grep -q "grpc-status" <<<"$out" \
+    || { echo "$out"; fail "$s-service: a caller without a client certificate was answered"; }
+  out=$(grpc_health "${grpc[$s]}" http --http2-prior-knowledge)
+  grep -q "^curl: " <<<"$out" && ! grep -q "grpc-status" <<<"$out" || { echo "$out"; fail "$s-service: a plaintext caller was answered"; }
+done
+pass "multi-process: gRPC ports serve mutual TLS only (no client certificate or plaintext: refused at the connection)"
 
 hostile_clients "$packet_port" multi-process &
 hostile=$!
@@ -164,6 +190,7 @@ moved=$(psql "$pg_url" -Atc "SELECT count(*) FROM characters WHERE name IN ('Ali
 [ "$moved" = 2 ] || fail "multi-process: positions not saved in PostgreSQL (moved=$moved)"
 pass "multi-process: positions saved in PostgreSQL"
 psql "$admin_url" -qc "DROP DATABASE $db" >/dev/null 2>&1 || true
+unset MMO_GRPC_TLS_CERTIFICATE MMO_GRPC_TLS_PRIVATE_KEY MMO_GRPC_TLS_TRUST_ROOTS
 
 echo "== 3. the gateway at its open-file limit"
 # `mmo serve` under `ulimit -n 64` with no descriptor reserve: 150 clients connect, accept fails

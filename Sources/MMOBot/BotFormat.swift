@@ -39,9 +39,15 @@ enum BotFormat {
         case .timedOut(let opcode): return "TIMEOUT \(opcode)"
         case .connectionClosed: return "CONNECTION_CLOSED"
         case .connectFailed: return "CONNECT_FAILED"
+        case .tlsFailed: return "TLS_FAILED"
         case .protocolViolation: return "PROTOCOL_VIOLATION"
         case .invalidArgument: return "INVALID_ARGUMENT"
         case .unexpectedResponse: return "UNEXPECTED_RESPONSE"
         }
+    }
+
+    /// `label` as one word (spaces become underscores), for lines scripts split on spaces.
+    static func token(_ error: any Error) -> String {
+        label(error).replacingOccurrences(of: " ", with: "_")
     }
 }

@@ -1,9 +1,12 @@
 import Foundation
+import MMOClient
 
 /// What `mmo-bot load` does: how many bots, how they pace themselves and where they gather.
 public struct LoadConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// TLS to the client port (`mmos://`, `--tls`); nil: plain TCP.
+    public var tls: GameClientTLS? = nil
     /// One session token per bot; the run has as many bots as tokens.
     public var tokens: [String]
     /// How long to measure once every bot has finished logging in.

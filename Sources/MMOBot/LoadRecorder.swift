@@ -67,8 +67,14 @@ final class LoadRecorder: Sendable {
     let connected = Atomic<Int>(0)
     let loggedIn = Atomic<Int>(0)
     let inWorld = Atomic<Int>(0)
-    /// Bots whose connection closed while they were supposed to be playing.
+    /// Bots whose connection closed while they were supposed to be playing (and that the SDK
+    /// could neither resume nor log in again).
     let lostDuringRun = Atomic<Int>(0)
+    /// Drops in the world the SDK reconnected after (`.reconnecting`), and how they ended:
+    /// resumed (RESUME), or re-entered (RESUME refused, LOGIN + ENTER_WORLD).
+    let reconnects = Atomic<Int>(0)
+    let resumed = Atomic<Int>(0)
+    let reentered = Atomic<Int>(0)
     let corrections = Atomic<Int>(0)
     let unmatchedMoves = Atomic<Int>(0)
     /// Latency samples count only between the end of the ramp-up and the end of the run.

@@ -98,6 +98,7 @@ public struct LoadRun: Sendable {
         let bot = LoadBot(index: index, name: name)
         let connectStarted = ContinuousClock.now
         var clientConfiguration = GameClientConfiguration()
+        clientConfiguration.tls = configuration.tls
         clientConfiguration.statistics = statistics
         clientConfiguration.requestTimeout = configuration.requestTimeout
         // Nobody reads the stream: events are handled on the event loop by the observer.
@@ -178,6 +179,8 @@ public struct LoadRun: Sendable {
             initialDelay: TimeAmount(LoadPlan.firstMoveDelay(interval: configuration.moveInterval, using: &random)),
             delay: TimeAmount(configuration.moveInterval)
         ) { task in
+            // Link-dead while the SDK reconnects: stand still, walk on from where it resumes.
+            if client.isReconnecting { return }
             let now = ContinuousClock.now
             let move = bot.walk.withLock { walk -> (position: BotPosition, chat: String?)? in
                 var random = SystemRandomNumberGenerator()
@@ -230,6 +233,19 @@ public struct LoadRun: Sendable {
                 recorder.lostDuringRun.add(1, ordering: .relaxed)
             }
             bot.timer.withLock { $0?.cancel() }
+        case .reconnecting:
+            // The SDK resumes; the timer keeps running (the SDK drops moves meanwhile).
+            recorder.reconnects.add(1, ordering: .relaxed)
+        case .resumed(let session):
+            recorder.resumed.add(1, ordering: .relaxed)
+            bot.rejoined(entityId: session.entry.entityId, x: session.entry.x, y: session.entry.y)
+        case .reentered(_, let entry, _):
+            recorder.reentered.add(1, ordering: .relaxed)
+            bot.rejoined(entityId: entry.entityId, x: entry.x, y: entry.y)
+        case .viewReset(let entityId, _, let x, let y):
+            bot.rejoined(entityId: entityId, x: x, y: y)
+        case .resumeFailed(let error):
+            if !bot.stopping.load(ordering: .relaxed) { recorder.fail("in world: resume failed: \(BotFormat.label(error))") }
         case .leftWorld(let code):
             if !bot.stopping.load(ordering: .relaxed) { recorder.fail("in world: LEFT_WORLD \(code.name)") }
         }
@@ -250,5 +266,12 @@ final class LoadBot: Sendable {
     init(index: Int, name: String) {
         self.index = index
         self.name = name
+    }
+
+    /// Back in the world after a resume, a re-entry or a VIEW_RESET: a new entity id, and the
+    /// walk goes on from where the server has the character (moves sent meanwhile were dropped).
+    func rejoined(entityId: UInt64, x: Float, y: Float) {
+        self.entityId.store(entityId, ordering: .relaxed)
+        walk.withLock { $0?.position = BotPosition(x: x, y: y) }
     }
 }

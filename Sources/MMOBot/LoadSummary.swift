@@ -38,6 +38,12 @@ public struct LoadSummary: Codable, Sendable, Equatable {
     public var botsLoggedIn: Int
     public var botsInWorld: Int
     public var botsLostDuringRun: Int
+    /// Connection drops in the world the SDK reconnected after; of those, how many resumed the
+    /// character and how many logged in and entered again after a refused RESUME. A drop that
+    /// ends neither way counts in `botsLostDuringRun`.
+    public var reconnects: Int
+    public var botsResumed: Int
+    public var botsReentered: Int
     /// Setup failures and in-run failures, by step and label (mostly result code names).
     public var failures: [String: Int]
     /// ERRORs for fire-and-forget messages (e.g. a rate-limited SAY), by opcode and code.
@@ -73,6 +79,9 @@ public struct LoadSummary: Codable, Sendable, Equatable {
         botsLoggedIn = recorder.loggedIn.load(ordering: .relaxed)
         botsInWorld = recorder.inWorld.load(ordering: .relaxed)
         botsLostDuringRun = recorder.lostDuringRun.load(ordering: .relaxed)
+        reconnects = recorder.reconnects.load(ordering: .relaxed)
+        botsResumed = recorder.resumed.load(ordering: .relaxed)
+        botsReentered = recorder.reentered.load(ordering: .relaxed)
         failures = recorder.failures.withLock { $0 }
         refusals = recorder.refusals.withLock { $0 }
         setupSeconds = setupTime.inSeconds
@@ -117,6 +126,7 @@ public struct LoadSummary: Codable, Sendable, Equatable {
             "move->neighbour latency: \(moveToNeighbourLatency.text), \(unmatchedMoveEvents) move events unmatched",
             "login latency:           \(loginLatency.text)",
             "connect->in world:       \(connectToInWorldLatency.text)",
+            "reconnects:  \(reconnects) drops in the world, \(botsResumed) resumed, \(botsReentered) re-entered after a refused resume, \(botsLostDuringRun) lost",
         ]
     }
 }

@@ -4,6 +4,8 @@ import MMOClient
 public struct PingConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// TLS to the client port (`mmos://`, `--tls`); nil: plain TCP.
+    public var tls: GameClientTLS? = nil
     /// PINGs to send; at least one is sent whatever this says.
     public var count: Int
     /// Pause between two PINGs.
@@ -25,7 +27,8 @@ public enum PingRun {
         let started = ContinuousClock.now
         let client: GameClient
         do {
-            client = try await GameClient.connect(host: host, port: port, clientName: "mmo-bot-ping", timeout: .seconds(5))
+            client = try await GameClient.connect(host: host, port: port, clientName: "mmo-bot-ping", timeout: .seconds(5),
+                                                  configuration: .with(tls: configuration.tls))
         } catch {
             output("FAIL connect to \(host):\(port): \(error)")
             return false

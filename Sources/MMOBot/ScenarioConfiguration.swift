@@ -1,9 +1,12 @@
+import MMOClient
 import MMOProtocol
 
 /// What `mmo-bot scenario` does: who plays, what it must see, and how long it may take.
 public struct ScenarioConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// TLS to the client port (`mmos://`, `--tls`); nil: plain TCP.
+    public var tls: GameClientTLS? = nil
     /// Session token (e.g. from `mmo dev create-user`).
     public var token: String
     /// Character name; created when the account does not have it.

@@ -15,6 +15,8 @@ struct ScenarioObservations {
     var sawPeerChat = false
     var corrections: [(seq: UInt32, reason: ResultCode)] = []
     var closedReason: String?
+    /// Drops in the world the SDK reconnected after.
+    var reconnects = 0
     var leftWorld: ResultCode?
 
     func checksPassed(expecting peer: String?) -> Bool {
@@ -75,6 +77,17 @@ struct ScenarioObservations {
             closedReason = "DISCONNECT \(code) \(message)"
         case .connectionClosed:
             if closedReason == nil { closedReason = "connection closed" }
+        case .reconnecting(let reason):
+            reconnects += 1
+            lines.append("INFO connection lost in the world (\(reason)); reconnecting")
+        case .resumed(let session):
+            lines.append("INFO resumed as entity \(session.entry.entityId) at \(BotFormat.position(session.entry.x, session.entry.y))")
+        case .reentered(_, let entry, let code):
+            lines.append("INFO resume refused (\(code.name)); logged in again and entered as entity \(entry.entityId) at \(BotFormat.position(entry.x, entry.y))")
+        case .resumeFailed(let reason):
+            closedReason = "could not resume: \(reason)"
+        case .viewReset(let entityId, _, let x, let y):
+            lines.append("INFO view reset: now entity \(entityId) at \(BotFormat.position(x, y))")
         }
         return lines
     }

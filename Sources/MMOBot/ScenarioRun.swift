@@ -26,7 +26,8 @@ public final class ScenarioRun: Sendable {
         let client: GameClient
         do {
             client = try await GameClient.connect(host: host, port: port, clientName: "mmo-bot-scenario",
-                                                  timeout: min(configuration.timeout, .seconds(10)))
+                                                  timeout: min(configuration.timeout, .seconds(10)),
+                                                  configuration: .with(tls: configuration.tls))
             pass("connected to \(host):\(port) (protocol v\(client.serverVersion))")
         } catch {
             fail("connect to \(host):\(port): \(error)")
@@ -61,6 +62,8 @@ public final class ScenarioRun: Sendable {
             }
             await client.logout()
             pass("logged out")
+        } else {
+            await client.close()  // e.g. still reconnecting: stop that
         }
         _ = await consumer.value
         return failures.withLock { $0.isEmpty }
@@ -141,6 +144,11 @@ public final class ScenarioRun: Sendable {
                 if now - since >= grace { break }
             }
 
+            // Link-dead while the SDK reconnects: wait (the checks and the deadline still run).
+            if client.isReconnecting {
+                try? await Task.sleep(for: configuration.stepInterval)
+                continue
+            }
             let (position, reached) = walk.next()
             if let reached { pass("reached \(reached)") }
             do {

@@ -9,6 +9,8 @@ import Synchronization
 public struct WalkConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// TLS to the client port (`mmos://`, `--tls`); nil: plain TCP.
+    public var tls: GameClientTLS? = nil
     public var token: String
     public var character: String
     public var classId: UInt8
@@ -54,7 +56,12 @@ public struct WalkConfiguration: Sendable {
 ///     MOVE <ms> <x> <y>
 ///     CORRECTION <ms> <x> <y> <REASON>
 ///     LEFT <ms> <CODE> | CLOSED <ms> <reason>
+///     RECONNECTING <ms> <reason>            (the connection dropped; the SDK resumes)
+///     RESUMED <ms> <x> <y> entity=<id>      (the server's live position)
+///     REENTERED <ms> <x> <y> <CODE>         (RESUME refused with CODE; logged in and entered again)
+///     RESUME_FAILED <ms> <reason>
 ///     DONE <ms> <x> <y>
+///     RECONNECTS drops=<n> resumed=<n> reentered=<n> lost=<0|1>
 ///     FAIL <reason>
 public final class WalkRun: Sendable {
     private let configuration: WalkConfiguration
@@ -106,6 +113,11 @@ public final class WalkRun: Sendable {
             }
             if news.out { break }
             if let corrected = news.correction { x = corrected }
+            // Link-dead while the SDK reconnects: no moves (they would be dropped anyway).
+            if client.isReconnecting {
+                try? await Task.sleep(for: configuration.stepInterval)
+                continue
+            }
             let remaining = (configuration.targetX - x) * direction
             if remaining > 0 {
                 x += direction * min(step, remaining)
@@ -121,15 +133,20 @@ public final class WalkRun: Sendable {
         if client.isConnected, !inbox.withLock({ $0.out }) {
             try? await client.leaveWorld()
             await client.logout()
+        } else {
+            await client.close()  // e.g. still reconnecting: stop that
         }
         consumer.cancel()
         output("DONE \(Self.now()) \(x) \(y)")
+        let counts = inbox.withLock { $0 }
+        output("RECONNECTS drops=\(counts.drops) resumed=\(counts.resumed) reentered=\(counts.reentered) lost=\(counts.lost ? 1 : 0)")
         return true
     }
 
     private func enter() async throws -> (GameClient, WorldEntry) {
         let client = try await GameClient.connect(
-            host: configuration.host, port: configuration.port, clientName: "mmo-bot-walk", timeout: .seconds(5))
+            host: configuration.host, port: configuration.port, clientName: "mmo-bot-walk", timeout: .seconds(5),
+            configuration: .with(tls: configuration.tls))
         do {
             _ = try await client.login(token: configuration.token)
             let list = try await client.listCharacters()
@@ -164,6 +181,27 @@ public final class WalkRun: Sendable {
             output("CLOSED \(Self.now()) connection-closed")
         case .refused:
             break
+        case .reconnecting(let reason):
+            inbox.withLock { $0.drops += 1 }
+            output("RECONNECTING \(Self.now()) \(BotFormat.token(reason))")
+        case .resumed(let session):
+            // Walk on from where the server has the character (it kept its live position).
+            inbox.withLock {
+                $0.resumed += 1
+                $0.correction = session.entry.x
+            }
+            output("RESUMED \(Self.now()) \(session.entry.x) \(session.entry.y) entity=\(session.entry.entityId)")
+        case .reentered(_, let entry, let code):
+            inbox.withLock {
+                $0.reentered += 1
+                $0.correction = entry.x
+            }
+            output("REENTERED \(Self.now()) \(entry.x) \(entry.y) \(code.name)")
+        case .resumeFailed(let reason):
+            inbox.withLock { $0.lost = true }
+            output("RESUME_FAILED \(Self.now()) \(BotFormat.token(reason))")
+        case .viewReset(_, _, let x, _):
+            inbox.withLock { $0.correction = x }
         }
     }
 
@@ -174,4 +212,9 @@ public final class WalkRun: Sendable {
 struct WalkInbox: Sendable {
     var correction: Float?
     var out = false
+    var drops = 0
+    var resumed = 0
+    var reentered = 0
+    /// The SDK could neither resume the character nor log in and enter again.
+    var lost = false
 }

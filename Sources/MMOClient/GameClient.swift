@@ -63,36 +63,70 @@ public final class GameClient: Sendable {
     public let maxClientFrame: Int
     public let configuration: GameClientConfiguration
 
-    private let channel: any Channel
-    private let closeReasonBox: CloseReasonBox
+    /// Where and how to (re)connect: a resume reuses it.
+    struct Endpoint: Sendable {
+        var host: String
+        var port: Int
+        var clientName: String
+        /// The caller's configuration, with the event loop and the statistics fixed.
+        var configuration: GameClientConfiguration
+    }
+
+    /// One open connection after HELLO_ACK.
+    struct Link: Sendable {
+        let channel: any Channel
+        let closeReason: CloseReasonBox
+        let serverVersion: UInt16
+        let maxClientFrame: Int
+    }
+
+    private let session: ClientSession
+    private let endpoint: Endpoint
     private let nextMoveSeq = Atomic<UInt32>(0)
     private let nextPingNonce = Atomic<UInt32>(0)
 
-    private init(channel: any Channel, closeReason: CloseReasonBox, events: AsyncStream<ClientEvent>, statistics: ClientStatistics,
+    private init(session: ClientSession, endpoint: Endpoint, events: AsyncStream<ClientEvent>, statistics: ClientStatistics,
                  serverVersion: UInt16, maxClientFrame: Int, configuration: GameClientConfiguration) {
-        self.channel = channel
-        self.closeReasonBox = closeReason
+        self.session = session
+        self.endpoint = endpoint
         self.events = events
         self.statistics = statistics
         self.serverVersion = serverVersion
         self.maxClientFrame = maxClientFrame
         self.configuration = configuration
+        let resume = configuration.resume
+        session.reconnector.withLock {
+            // Weak: the session holds this closure.
+            $0 = { [weak session, endpoint] reason in
+                guard let session else { return }
+                Task { await Self.resume(session: session, endpoint: endpoint, settings: resume, reason: reason) }
+            }
+        }
     }
 
     // The client owns its connection: nothing else can use it once the client is gone.
     deinit {
-        channel.close(promise: nil)
+        _ = session.endByUser()
+        session.currentChannel?.close(promise: nil)
     }
 
-    /// The event loop this connection runs on; schedule per-client timers here to avoid tasks.
-    public var eventLoop: any EventLoop { channel.eventLoop }
+    /// The event loop this client's connections run on (a resume reconnects on the same one);
+    /// schedule per-client timers here to avoid tasks.
+    public var eventLoop: any EventLoop { session.eventLoop }
 
-    /// True until the connection closes.
-    public var isConnected: Bool { channel.isActive }
+    /// True while a connection is open; false while reconnecting (see `isReconnecting`) and
+    /// after the client has closed.
+    public var isConnected: Bool { session.phase == .open && session.currentChannel?.isActive == true }
 
-    /// Why the connection ended (`.disconnected(code, message)` after a DISCONNECT), or nil
-    /// while it is open.
-    public var closeReason: GameClientError? { closeReasonBox.value }
+    /// True between `.reconnecting` and `.resumed` / `.reentered` / `.resumeFailed`.
+    public var isReconnecting: Bool { session.phase == .reconnecting }
+
+    /// True when a drop now would be resumed: in the world, holding a resume token, resume on.
+    public var canResume: Bool { session.mayResume }
+
+    /// Why the client ended (`.disconnected(code, message)` after a DISCONNECT), or nil while it
+    /// is open or reconnecting.
+    public var closeReason: GameClientError? { session.finalReason.value }
 
     // MARK: connection
 
@@ -109,8 +143,38 @@ public final class GameClient: Sendable {
         configuration: GameClientConfiguration = GameClientConfiguration()
     ) async throws -> GameClient {
         try checkLength(clientName, max: ProtocolLimits.maxClientNameBytes, what: "client name")
-        let started = ContinuousClock.now
+        // Every connection of this client (the first and any a resume opens) runs on one event
+        // loop, so the session sees its connections' reports in order and `eventLoop` stays valid.
+        let eventLoop = configuration.eventLoopGroup.next()
+        var pinned = configuration
+        pinned.eventLoopGroup = eventLoop
+        let statistics = configuration.statistics ?? ClientStatistics()
+        pinned.statistics = statistics
         let (events, continuation) = AsyncStream.makeStream(of: ClientEvent.self, bufferingPolicy: configuration.eventBuffering)
+        let session = ClientSession(continuation: continuation, observer: configuration.eventObserver, eventLoop: eventLoop,
+                                    logger: configuration.logger, resumeEnabled: configuration.resume.enabled)
+        let endpoint = Endpoint(host: host, port: port, clientName: clientName, configuration: pinned)
+        let link: Link
+        do {
+            link = try await open(endpoint, timeout: timeout, session: session)
+        } catch {
+            continuation.finish()
+            throw error
+        }
+        let client = GameClient(session: session, endpoint: endpoint, events: events, statistics: statistics,
+                                serverVersion: link.serverVersion, maxClientFrame: link.maxClientFrame, configuration: configuration)
+        session.adopt(link.channel, closeReason: link.closeReason)
+        return client
+    }
+
+    /// Opens one connection: TCP (and TLS), HELLO, HELLO_ACK. The first connect and every
+    /// reconnect of a resume go through here, so they share the TLS and pipeline setup.
+    static func open(_ endpoint: Endpoint, timeout: Duration, session: ClientSession) async throws -> Link {
+        let host = endpoint.host, port = endpoint.port, clientName = endpoint.clientName, configuration = endpoint.configuration
+        let started = ContinuousClock.now
+        // TLS (configuration.tls): set up before anything needs cleaning up, so a bad CA file
+        // fails here with `.tlsFailed`.
+        let tls = try configuration.tls.map { try GameClientTLSConnection($0, host: host, eventLoop: configuration.eventLoopGroup.next()) }
         let statistics = configuration.statistics ?? ClientStatistics()
         let keepAlive = configuration.keepAliveInterval.map { TimeAmount($0) }
         let closeReason = CloseReasonBox()
@@ -120,10 +184,11 @@ public final class GameClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    try tls?.addHandlers(to: sync)  // first: everything behind it sees plaintext
                     try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxServerFrame)))
                     try sync.addHandler(GameClientHandler(
-                        events: continuation,
-                        observer: configuration.eventObserver,
+                        session: session,
+                        resume: configuration.resume,
                         statistics: statistics,
                         keepAliveInterval: keepAlive,
                         keepAliveTimeout: TimeAmount(configuration.requestTimeout),
@@ -136,46 +201,64 @@ public final class GameClient: Sendable {
         do {
             channel = try await bootstrap.connect(host: host, port: port).get()
         } catch {
-            continuation.finish()
+            tls?.abandon()
             throw GameClientError.connectFailed("\(host):\(port): \(error)")
         }
 
         do {
+            // A certificate problem is reported as such (`.tlsFailed`), not as a closed connection.
+            try await tls?.waitForHandshake(
+                on: channel, timeout: max(timeout - (ContinuousClock.now - started), .milliseconds(1)), endpoint: "\(host):\(port)")
             let remaining = max(timeout - (ContinuousClock.now - started), .milliseconds(1))
             let hello = ClientMessage.hello(.init(clientName: clientName))
             let reply = try await request(on: channel, closeReason: closeReason, hello, expecting: .helloAck, timeout: remaining)
             guard case .helloAck(let version, let maxFrame) = reply else {
                 throw GameClientError.unexpectedResponse("\(reply.opcode) to HELLO")
             }
-            return GameClient(channel: channel, closeReason: closeReason, events: events, statistics: statistics, serverVersion: version,
-                              maxClientFrame: Int(maxFrame), configuration: configuration)
+            return Link(channel: channel, closeReason: closeReason, serverVersion: version, maxClientFrame: Int(maxFrame))
         } catch {
             try? await channel.close()
-            throw error
+            // Plain TCP to a TLS port: say so rather than "protocol violation".
+            throw tls == nil ? GameClientTLSConnection.explainPlainToTLS(error, endpoint: "\(host):\(port)") : error
         }
     }
 
     /// Sends LOGOUT and waits (at most `timeout`) for the server to close the connection, then
     /// closes it from this side if it is still open. Never throws: afterwards the client is closed.
+    /// While reconnecting it just ends the client (the character then leaves the world when the
+    /// grace period passes).
     public func logout(timeout: Duration = .seconds(5)) async {
+        guard session.endByUser() == .open, let channel = session.currentChannel else {
+            await waitUntilClosed()
+            return
+        }
         channel.writeAndFlush(OutboundMessage.send(.logout), promise: nil)
-        let channel = self.channel
-        let fallback = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) { channel.close(promise: nil) }
+        let session = self.session
+        let fallback = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            channel.close(promise: nil)
+            session.finish(.connectionClosed)
+        }
         try? await channel.closeFuture.get()
         fallback.cancel()
+        await waitUntilClosed()
     }
 
-    /// Closes the connection without LOGOUT. Pending requests fail with `.connectionClosed`.
+    /// Closes the connection without LOGOUT (and stops a reconnect). Pending requests fail with
+    /// `.connectionClosed`.
     public func close() async {
-        channel.close(promise: nil)
-        // closeFuture, not close()'s own future: NIO completes the latter before the handlers
-        // have seen the close, and callers expect `closeReason` and `events` to be final here.
-        try? await channel.closeFuture.get()
+        if session.endByUser() == .open, let channel = session.currentChannel {
+            channel.close(promise: nil)
+            // closeFuture, not close()'s own future: NIO completes the latter before the handlers
+            // have seen the close, and callers expect `closeReason` and `events` to be final here.
+            try? await channel.closeFuture.get()
+        }
+        session.finish(.connectionClosed)
+        await waitUntilClosed()
     }
 
-    /// Returns when the connection has closed, for whatever reason.
+    /// Returns when the client has ended for good (after any resume attempts).
     public func waitUntilClosed() async {
-        try? await channel.closeFuture.get()
+        try? await session.finished.futureResult.get()
     }
 
     // MARK: requests
@@ -233,7 +316,15 @@ public final class GameClient: Sendable {
 
     /// LEAVE_WORLD; waits for LEFT_WORLD (which also appears on `events`).
     public func leaveWorld() async throws {
-        let reply = try await request(.leaveWorld, expecting: .leftWorld)
+        // No resume if the connection drops from here on: the player asked to leave.
+        session.setLeaving(true)
+        let reply: ServerMessage
+        do {
+            reply = try await request(.leaveWorld, expecting: .leftWorld)
+        } catch {
+            session.setLeaving(false)
+            throw error
+        }
         guard case .leftWorld(let code) = reply else { throw unexpected(reply, to: .leaveWorld) }
         guard code == .ok else { throw GameClientError.refused(code) }
     }
@@ -252,14 +343,15 @@ public final class GameClient: Sendable {
     // MARK: fire-and-forget
 
     /// MOVE to (x, y). Returns the move's sequence number: a CORRECTION event carrying it means
-    /// the server refused this move. Nothing is awaited.
+    /// the server refused this move. Nothing is awaited. While reconnecting the move is dropped
+    /// (the character stands still, link-dead): continue from the position `.resumed` gives.
     /// - Throws: `.invalidArgument` for a non-finite coordinate, the close reason when closed.
     @discardableResult
     public func move(x: Float, y: Float) throws -> UInt32 {
         guard x.isFinite, y.isFinite else { throw GameClientError.invalidArgument("non-finite position (\(x), \(y))") }
-        guard channel.isActive else { throw closeReasonBox.value ?? GameClientError.connectionClosed }
+        let channel = try channelForSend()
         let seq = nextMoveSeq.wrappingAdd(1, ordering: .relaxed).newValue
-        channel.writeAndFlush(OutboundMessage.send(.move(seq: seq, x: x, y: y)), promise: nil)
+        channel?.writeAndFlush(OutboundMessage.send(.move(seq: seq, x: x, y: y)), promise: nil)
         return seq
     }
 
@@ -269,17 +361,37 @@ public final class GameClient: Sendable {
     ///   `truncatedUTF8(maxBytes:)` first if that is what you want).
     public func say(_ text: String) throws {
         try Self.checkLength(text, max: ProtocolLimits.maxChatBytes, what: "chat text")
-        guard channel.isActive else { throw closeReasonBox.value ?? GameClientError.connectionClosed }
-        channel.writeAndFlush(OutboundMessage.send(.say(text: text)), promise: nil)
+        try channelForSend()?.writeAndFlush(OutboundMessage.send(.say(text: text)), promise: nil)
     }
 
     // MARK: private
 
-    private func request(_ message: ClientMessage, expecting: Opcode) async throws -> ServerMessage {
-        try await Self.request(on: channel, closeReason: closeReasonBox, message, expecting: expecting, timeout: configuration.requestTimeout)
+    /// The connection for a fire-and-forget message; nil (drop it) while reconnecting, or while
+    /// a closed connection is being handed to the session.
+    private func channelForSend() throws -> (any Channel)? {
+        let (phase, channel) = session.state.withLock { ($0.phase, $0.channel) }
+        switch phase {
+        case .finished: throw session.finalReason.value ?? GameClientError.connectionClosed
+        case .reconnecting: return nil
+        case .open:
+            if let channel, channel.isActive { return channel }
+            // Closed but not yet handed to the session: drop only if a resume may follow.
+            guard session.mayResume else { throw GameClientError.connectionClosed }
+            return nil
+        }
     }
 
-    private static func request(on channel: any Channel, closeReason: CloseReasonBox, _ message: ClientMessage, expecting: Opcode, timeout: Duration) async throws -> ServerMessage {
+    /// Requests made while reconnecting wait for the resume (within `requestTimeout`, then
+    /// `.timedOut`), and go out on the new connection.
+    private func request(_ message: ClientMessage, expecting: Opcode) async throws -> ServerMessage {
+        let started = ContinuousClock.now
+        let timeout = configuration.requestTimeout
+        let channel = try await session.channelForRequest(message.opcode, timeout: timeout)
+        let remaining = max(timeout - (ContinuousClock.now - started), .milliseconds(1))
+        return try await Self.request(on: channel, closeReason: session.finalReason, message, expecting: expecting, timeout: remaining)
+    }
+
+    static func request(on channel: any Channel, closeReason: CloseReasonBox, _ message: ClientMessage, expecting: Opcode, timeout: Duration) async throws -> ServerMessage {
         let response = channel.eventLoop.makePromise(of: ServerMessage.self)
         let command = OutboundMessage.request(message, expecting: expecting, timeout: TimeAmount(timeout), response: response)
         channel.writeAndFlush(command).whenFailure { error in

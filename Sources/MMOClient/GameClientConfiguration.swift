@@ -25,6 +25,12 @@ public struct GameClientConfiguration: Sendable {
     /// Largest server frame accepted (opcode + body).
     public var maxServerFrame: Int = ProtocolLimits.maxServerFrame
     public var logger = Logger(label: "mmo.client")
+    /// TLS to the client port (a server written `mmos://host:port`); nil: plain TCP, for
+    /// development servers without `packet.tls.*`.
+    public var tls: GameClientTLS?
+    /// Reconnect and resume after a drop in the world, heartbeat and dead-link detection
+    /// (docs/protocol.md "Reconnecting"); on by default.
+    public var resume = GameClientResume()
 
     public init() {}
 }

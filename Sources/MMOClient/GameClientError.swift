@@ -14,6 +14,9 @@ public enum GameClientError: Error, Equatable, Sendable, CustomStringConvertible
     case connectionClosed
     /// TCP connect failed (refused, unreachable, timed out).
     case connectFailed(String)
+    /// TLS could not be set up (the CA file is unusable) or the handshake failed: most often
+    /// the server's certificate is not trusted or not for this host, or the port is plain TCP.
+    case tlsFailed(String)
     /// The server sent bytes that are not a valid server frame; the SDK closed the connection.
     case protocolViolation(String)
     /// An argument breaks a protocol limit; nothing was sent.
@@ -37,6 +40,7 @@ public enum GameClientError: Error, Equatable, Sendable, CustomStringConvertible
             message.isEmpty ? "disconnected by server: \(code)" : "disconnected by server: \(code): \(message)"
         case .connectionClosed: "connection closed"
         case .connectFailed(let reason): "connect failed: \(reason)"
+        case .tlsFailed(let reason): "TLS failed: \(reason)"
         case .protocolViolation(let reason): "protocol violation by server: \(reason)"
         case .invalidArgument(let reason): "invalid argument: \(reason)"
         case .unexpectedResponse(let reason): "unexpected response: \(reason)"

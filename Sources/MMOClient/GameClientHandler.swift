@@ -47,8 +47,10 @@ final class GameClientHandler: ChannelDuplexHandler {
         var timeout: Scheduled<Void>?
     }
 
-    private let events: AsyncStream<ClientEvent>.Continuation
-    private let observer: (@Sendable (ClientEvent) -> Void)?
+    /// The client's lasting state: the event stream, the resume token, reconnecting.
+    private let session: ClientSession
+    private let heartbeatInterval: TimeAmount?
+    private let deadLinkTimeout: TimeAmount
     private let statistics: ClientStatistics
     private let keepAliveInterval: TimeAmount?
     private let keepAliveTimeout: TimeAmount
@@ -63,17 +65,24 @@ final class GameClientHandler: ChannelDuplexHandler {
     private var maxClientFrame = ProtocolLimits.defaultMaxClientFrame
     private var lastWrite = NIODeadline.now()
     private var keepAliveTimer: Scheduled<Void>?
+    /// Last frame from the server, for dead-link detection.
+    private var lastRead = NIODeadline.now()
+    private var heartbeatTimer: Scheduled<Void>?
+    /// Between ENTER_WORLD_RESULT(OK) or RESUME_RESULT(OK) and LEFT_WORLD: heartbeats run.
+    private var inWorld = false
+    /// A DISCONNECT after which a resume may follow; delivered only if none does.
+    private var heldDisconnect: ClientEvent?
     /// Set once the connection is going away; every later request fails with it.
     private var closeReason: GameClientError? {
         didSet { if let closeReason { sharedCloseReason.setIfUnset(closeReason) } }
     }
     private let sharedCloseReason: CloseReasonBox
-    /// The events stream has been finished.
+    /// The session has been told the connection ended.
     private var finished = false
 
     init(
-        events: AsyncStream<ClientEvent>.Continuation,
-        observer: (@Sendable (ClientEvent) -> Void)?,
+        session: ClientSession,
+        resume: GameClientResume = GameClientResume(),
         statistics: ClientStatistics,
         keepAliveInterval: TimeAmount?,
         keepAliveTimeout: TimeAmount,
@@ -81,8 +90,9 @@ final class GameClientHandler: ChannelDuplexHandler {
         logger: Logger
     ) {
         self.sharedCloseReason = closeReason
-        self.events = events
-        self.observer = observer
+        self.session = session
+        self.heartbeatInterval = resume.heartbeatInterval.map { TimeAmount($0) }
+        self.deadLinkTimeout = TimeAmount(resume.deadLinkTimeout)
         self.statistics = statistics
         self.keepAliveInterval = keepAliveInterval
         self.keepAliveTimeout = keepAliveTimeout
@@ -102,6 +112,7 @@ final class GameClientHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        lastRead = .now()
         statistics.recordReceived(frameBytes: ProtocolLimits.frameHeaderSize + frame.body.readableBytes)
         let message: ServerMessage
         do {
@@ -119,7 +130,12 @@ final class GameClientHandler: ChannelDuplexHandler {
         case .disconnect(let code, let text):
             let reason = GameClientError.disconnected(code, message: text)
             if closeReason == nil { closeReason = reason }
-            deliver(.disconnected(code: code, message: text))
+            if ClientSession.isResumable(reason) {
+                // The session decides at close: `.reconnecting` if it resumes, this otherwise.
+                heldDisconnect = .disconnected(code: code, message: text)
+            } else {
+                deliver(.disconnected(code: code, message: text))
+            }
             // Fail now rather than at close: the server has said it will answer nothing more.
             failAllPending(reason)
 
@@ -131,6 +147,9 @@ final class GameClientHandler: ChannelDuplexHandler {
             }
 
         case .leftWorld(let code):
+            inWorld = false
+            stopHeartbeat()
+            session.leftWorld(on: context.channel)
             if let pending = inFlight, pending.response == .leftWorld {
                 complete(context: context, with: .success(message))
             }
@@ -142,13 +161,42 @@ final class GameClientHandler: ChannelDuplexHandler {
             resolve(context: context, message)
             scheduleKeepAlive(context: context)
 
-        case .pong, .loginResult, .resumeResult, .characterListResult, .characterCreateResult,
-            .characterDeleteResult, .enterWorldResult:
+        case .pong(let nonce):
+            // A heartbeat's PONG (high nonces, never queued) answers no request.
+            if nonce & 0x8000_0000 != 0, inFlight?.message != .ping(nonce: nonce) { return }
             resolve(context: context, message)
 
-        case .resumeToken, .viewReset:
-            break
+        case .loginResult(let code, _, _):
+            if code == .ok, let pending = inFlight, case .login(let token) = pending.message {
+                session.loggedIn(token: token, on: context.channel)
+            }
+            resolve(context: context, message)
 
+        case .enterWorldResult(let code, let entry):
+            if code == .ok, let entry, inFlight?.response == .enterWorldResult {
+                var characterId: UInt64?
+                if case .enterWorld(let id) = inFlight?.message { characterId = id }
+                enterWorld(context: context)
+                // Before the answer and the snapshot behind it: a fallback re-entry's event first.
+                session.enteredWorld(characterId: characterId, entry: entry, on: context.channel)
+            }
+            resolve(context: context, message)
+
+        case .resumeResult(let code, let resumed):
+            if code == .ok, let resumed, inFlight?.response == .resumeResult {
+                enterWorld(context: context)
+                session.resumed(resumed, on: context.channel)
+            }
+            resolve(context: context, message)
+
+        case .resumeToken(let token, let graceSeconds):
+            session.receivedResumeToken(token, graceSeconds: graceSeconds, on: context.channel)
+
+        case .viewReset(let entityId, let zoneId, let x, let y):
+            deliver(.viewReset(entityId: entityId, zoneId: zoneId, x: x, y: y))
+
+        case .characterListResult, .characterCreateResult, .characterDeleteResult:
+            resolve(context: context, message)
         }
     }
 
@@ -284,8 +332,38 @@ final class GameClientHandler: ChannelDuplexHandler {
     }
 
     private func deliver(_ event: ClientEvent) {
-        observer?(event)
-        events.yield(event)
+        session.deliver(event, from: context?.channel)
+    }
+
+    /// In the world: PING every `heartbeatInterval` whatever else is sent, and close the link
+    /// when nothing has come from the server for `deadLinkTimeout` (the session then resumes).
+    private func enterWorld(context: ChannelHandlerContext) {
+        inWorld = true
+        lastRead = .now()
+        guard let interval = heartbeatInterval, heartbeatTimer == nil else { return }
+        scheduleHeartbeat(context: context, in: interval)
+    }
+
+    private func scheduleHeartbeat(context: ChannelHandlerContext, in delay: TimeAmount) {
+        heartbeatTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
+            self.heartbeatTimer = nil
+            guard let context = self.context, self.closeReason == nil, self.inWorld, let interval = self.heartbeatInterval else { return }
+            let silence = NIODeadline.now() - self.lastRead
+            if silence >= self.deadLinkTimeout {
+                self.logger.info("dead link: nothing from the server", metadata: ["silenceMs": "\(silence.nanoseconds / 1_000_000)"])
+                self.fail(context: context, reason: .connectionClosed)
+                return
+            }
+            self.nextNonce = (self.nextNonce &+ 1) | 0x8000_0000
+            _ = self.writeMessage(context: context, .ping(nonce: self.nextNonce), flush: true, promise: nil)
+            // Wake at the next PING or exactly when the link would count as dead, if sooner.
+            self.scheduleHeartbeat(context: context, in: min(interval, self.deadLinkTimeout - silence))
+        }
+    }
+
+    private func stopHeartbeat() {
+        heartbeatTimer?.cancel()
+        heartbeatTimer = nil
     }
 
     private func fail(context: ChannelHandlerContext, reason: GameClientError) {
@@ -311,10 +389,13 @@ final class GameClientHandler: ChannelDuplexHandler {
         if closeReason == nil { closeReason = reason }
         keepAliveTimer?.cancel()
         keepAliveTimer = nil
+        stopHeartbeat()
+        // The session first (it finishes the client or starts a resume), so that a caller whose
+        // request fails below already sees the client's new state.
+        if !finished, let channel = context?.channel {
+            finished = true
+            session.connectionEnded(channel, reason: closeReason!, heldDisconnect: heldDisconnect)
+        }
         failAllPending(closeReason!)
-        guard !finished else { return }
-        finished = true
-        deliver(.connectionClosed)
-        events.finish()
     }
 }

@@ -68,9 +68,25 @@ public struct WorldView: Sendable {
             // Nothing seen before is still valid once out of the world.
             entities.removeAll()
             inWorld = false
-        case .refused:
+        case .refused, .reconnecting, .resumeFailed:
             break
+        case .resumed(let session):
+            reset(selfEntityId: session.entry.entityId, x: session.entry.x, y: session.entry.y)
+        case .reentered(_, let entry, _):
+            reset(selfEntityId: entry.entityId, x: entry.x, y: entry.y)
+        case .viewReset(let entityId, _, let x, let y):
+            reset(selfEntityId: entityId, x: x, y: y)
         }
+    }
+
+    /// Forgets every entity after a resume, a re-entry or a VIEW_RESET: the player is now
+    /// `selfEntityId` at (x, y), and a fresh snapshot follows. Chat and corrections are kept.
+    public mutating func reset(selfEntityId newId: UInt64, x: Float, y: Float) {
+        let name = selfEntityId.flatMap { entities[$0]?.name } ?? ""
+        entities.removeAll()
+        selfEntityId = newId
+        entities[newId] = Entity(id: newId, name: name, classId: 0, appearance: 0, level: 0, x: x, y: y, moves: 0)
+        inWorld = true
     }
 
     /// Applies one world event seen at `tick`.

@@ -48,7 +48,9 @@ public struct ClientInvocation: Sendable, Equatable {
 public enum ClientLauncher {
     /// Environment variable with the session token.
     public static let tokenVariable = "MMO_SESSION_TOKEN"
-    /// Environment variable with `host:port` (`[v6]:port` for IPv6).
+    /// Environment variable with `host:port` (`[v6]:port` for IPv6), `mmos://host:port` when the
+    /// server was given that way (TLS). A CA file for TLS reaches the client as `MMO_CA_FILE`
+    /// from the launcher's own environment.
     public static let serverVariable = "MMO_SERVER"
 
     /// Resolves `command` (the config's `clientCommand`: program, then arguments).

@@ -75,17 +75,30 @@ public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
     /// True when `host` is an IPv6 literal (written in brackets in `host:port`).
     public let isIPv6: Bool
     public let port: Int
+    /// Written `mmos://HOST:PORT`: the client connects with TLS.
+    public var tls: Bool = false
 
-    /// `host:port`, with brackets around an IPv6 literal: the value of `MMO_SERVER`.
+    /// `host:port`, with brackets around an IPv6 literal, and `mmos://` in front for TLS: the
+    /// value of `MMO_SERVER`.
     public var description: String {
-        isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let hostPort = isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+        return tls ? "mmos://\(hostPort)" : hostPort
     }
 
-    /// Parses `HOST:PORT` or `[IPv6]:PORT`. DNS names must be ASCII (punycode for IDNs).
+    /// Parses `HOST:PORT` or `[IPv6]:PORT`, optionally written `mmos://HOST:PORT` (TLS) or
+    /// `mmo://HOST:PORT`. DNS names must be ASCII (punycode for IDNs).
     public static func parse(_ text: String) throws(LaunchRequestError) -> ServerAddress {
         guard text.utf8.count <= 300 else { throw .invalidServer("too long") }
         guard text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw .invalidServer("it contains spaces, control or non-ASCII characters")
+        }
+        let lowered = text.lowercased()
+        for (scheme, tls) in [("mmos://", true), ("mmo://", false)] where lowered.hasPrefix(scheme) {
+            let rest = String(text.dropFirst(scheme.count))
+            guard !rest.contains("://") else { throw .invalidServer("only one mmos:// or mmo:// in front of HOST:PORT") }
+            var address = try parse(rest)
+            address.tls = tls
+            return address
         }
         let host: String
         let portText: Substring

@@ -32,14 +32,15 @@ public enum ServerAssembly {
     }
 
     /// Refuses a process whose gRPC ports would be reachable from the network without
-    /// authentication: serving gRPC on anything but a loopback address needs `grpc.secret`.
+    /// authentication: serving gRPC on anything but a loopback address needs `grpc.secret` or
+    /// mutual TLS (`grpc.tls.*`: only holders of a certificate from the trusted CA get in).
     static func checkInternalCallSecurity(_ configuration: ServerConfiguration) throws {
         let servesGRPC = configuration.exposeGRPC && configuration.services.contains { $0.grpcServiceName != nil }
-        guard servesGRPC, configuration.grpcSecret == nil, !isLoopback(configuration.grpcHost) else { return }
+        guard servesGRPC, configuration.grpcSecret == nil, configuration.grpcTLS == nil, !isLoopback(configuration.grpcHost) else { return }
         throw ServerConfigurationError(
             "grpc.secret: required when gRPC is served on \(configuration.grpcHost), which is not a loopback address; "
                 + "set the same secret (16+ characters) in every service (GRPC_SECRET or MMO_GRPC_SECRET), "
-                + "or bind gRPC to 127.0.0.1 (grpc.host)")
+                + "and/or mutual TLS (grpc.tls.certificate, grpc.tls.privateKey, grpc.tls.trustRoots), or bind gRPC to 127.0.0.1 (grpc.host)")
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -164,6 +165,8 @@ private struct Builder {
                 logger: RateLimitedLogHandler.wrap(log))
             handles.packet = server
             services.append(PacketLifecycle(server: server))
+            // SIGHUP re-reads the client port's certificate and key (packet.tls.*).
+            if configuration.packet.tls != nil { services.append(ClientTLSReloader(server: server)) }
             readiness.add(ReadinessCheck("world-link") { server.isWorldLinkConnected }, to: kind.healthName)
             return
         }
@@ -184,14 +187,15 @@ private struct Builder {
         if configuration.exposeGRPC, let port = configuration.grpcPorts[kind] {
             let transport = HTTP2ServerTransport.Posix(
                 address: .ipv4(host: configuration.grpcHost, port: port),
-                transportSecurity: .plaintext,
+                // Mutual TLS when `grpc.tls.*` is set (docs/adr/0006-internal-mtls.md).
+                transportSecurity: configuration.grpcTLS?.serverSecurity ?? .plaintext,
                 // Explicit, not gRPC's default: the world link's messages are sized against it.
                 config: .defaults { $0.rpc.maxRequestPayloadSize = WorldLinkLimits.maxMessageBytes })
             // Only the TCP port checks the secret: in-process callers are this process.
             var interceptors = serverInterceptors
             if let secret = configuration.grpcSecret { interceptors.append(InternalCallAuthentication(secret: secret)) }
             services.append(GRPCServerService(GRPCServer(transport: transport, services: served, interceptors: interceptors)))
-            logger.info("gRPC listening", metadata: ["service": "\(kind.rawValue)", "port": "\(port)"])
+            logger.info("gRPC listening", metadata: ["service": "\(kind.rawValue)", "port": "\(port)", "tls": "\(configuration.grpcTLS != nil ? "mutual" : "off")"])
         }
     }
 
@@ -203,7 +207,7 @@ private struct Builder {
         } else {
             guard let peer = configuration.peers[kind] else { throw ServerConfigurationError("\(kind.rawValue).address is not set") }
             let credentials = configuration.grpcSecret.map { [InternalCallCredentials(secret: $0)] } ?? []
-            attach(kind, GRPCClient(transport: try peer.makeTransport(serviceConfig: deadlines), interceptors: credentials))
+            attach(kind, GRPCClient(transport: try peer.makeTransport(serviceConfig: deadlines, tls: configuration.grpcTLS), interceptors: credentials))
             logger.info("using remote service", metadata: ["service": "\(kind.rawValue)", "address": "\(peer)"])
         }
     }

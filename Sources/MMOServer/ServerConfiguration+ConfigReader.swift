@@ -26,8 +26,11 @@ extension ServerConfiguration {
         .init(key: "log.format", defaultValue: "human", help: "`human` or `json` (one object per line)"),
         .init(key: "admin.host", defaultValue: "0.0.0.0", help: "admin HTTP bind address (`/metrics`, `/health/live`, `/health/ready`)"),
         .init(key: "admin.port", defaultValue: "9100 (mmo serve); 9101-9105 per single service", help: "admin HTTP port; `-1` disables"),
-        .init(key: "grpc.host", defaultValue: "127.0.0.1", help: "bind address of this process's gRPC servers; any other than loopback needs `grpc.secret` (in a container: `0.0.0.0` and a secret)"),
+        .init(key: "grpc.host", defaultValue: "127.0.0.1", help: "bind address of this process's gRPC servers; any other than loopback needs `grpc.secret` or `grpc.tls.*` (in a container: `0.0.0.0` and a secret and/or certificates)"),
         .init(key: "grpc.secret", defaultValue: "(none)", help: "shared secret (16+ characters) every internal gRPC call must carry, checked on every call (UNAUTHENTICATED otherwise); the same value for every service; also env `MMO_GRPC_SECRET`; never logged"),
+        .init(key: "grpc.tls.certificate", defaultValue: "(none)", help: "PEM certificate (chain) of this process for mutual TLS between services; with `grpc.tls.privateKey` and `grpc.tls.trustRoots` (all three or none): every gRPC server of this process requires TLS and a client certificate signed by the trust roots, every gRPC client presents it and verifies the server's, hostname included; it must name (SAN) every host/IP the service is dialled by; also env `MMO_GRPC_TLS_CERTIFICATE`; see docs/adr/0006-internal-mtls.md"),
+        .init(key: "grpc.tls.privateKey", defaultValue: "(none)", help: "PEM private key of `grpc.tls.certificate`; also env `MMO_GRPC_TLS_PRIVATE_KEY`"),
+        .init(key: "grpc.tls.trustRoots", defaultValue: "(none)", help: "PEM CA certificate(s) that sign the services' certificates; also env `MMO_GRPC_TLS_TRUST_ROOTS`"),
         .init(key: "grpc.expose", defaultValue: "false with all services in one process, else true", help: "also serve in-process services on their TCP gRPC ports"),
         .init(key: "grpc.timeoutMs", defaultValue: "5000", help: "deadline of every request/response RPC between services"),
         .init(key: "database.grpc.port", defaultValue: "50051", help: "database service gRPC port"),
@@ -47,7 +50,7 @@ extension ServerConfiguration {
         .init(key: "database.betterAuthRedisKeyPrefix", defaultValue: "better-auth:", help: "key prefix of better-auth's secondary storage (`@better-auth/redis-storage`'s `keyPrefix`; empty for a storage without one)"),
         .init(key: "database.betterAuthStoreSessionInDatabase", defaultValue: "false", help: "better-auth's `session.storeSessionInDatabase`: a token missing from Redis is looked up in the `session` table (keep `false` with `preserveSessionInDatabase`)"),
         .init(key: "database.characterCacheSeconds", defaultValue: "300", help: "how long a character list may be cached (writes invalidate it)"),
-        .init(key: "redis.url", defaultValue: "(none: in-memory cache)", help: "`redis://[:password@]host:6379[/db]` for the shared cache (env `REDIS_URL`)"),
+        .init(key: "redis.url", defaultValue: "(none: in-memory cache)", help: "`redis://[:password@]host:6379[/db]` for the shared cache and the packet service's resume tokens (env `REDIS_URL`)"),
         .init(key: "redis.poolSize", defaultValue: "4", help: "Redis connections"),
         .init(key: "auth.secret", defaultValue: "(none)", help: "the web app's BETTER_AUTH_SECRET, to accept signed cookie tokens (env `AUTH_SECRET` or `BETTER_AUTH_SECRET`)"),
         .init(key: "auth.acceptRawTokens", defaultValue: "true", help: "accept the raw 32-character session token (better-auth bearer default)"),
@@ -68,6 +71,7 @@ extension ServerConfiguration {
         .init(key: "packet.idleTimeoutSeconds", defaultValue: "60", help: "close connections silent this long"),
         .init(key: "packet.loginTimeoutSeconds", defaultValue: "10", help: "close connections not logged in this long after HELLO (LOGIN_TIMEOUT)"),
         .init(key: "packet.sessionRecheckSeconds", defaultValue: "30", help: "validate logged-in sessions again this often; a signed-out, expired or banned one is disconnected (0: never)"),
+        .init(key: "packet.resumeGraceSeconds", defaultValue: "60", help: "a character whose connection dropped stays in the world link-dead this long, resumable with RESUME (0: leaves at once, no resume tokens; at most 65535); with `redis.url` set, resume tokens are kept in that Redis so any gateway accepts them"),
         .init(key: "packet.maxConnections", defaultValue: "20000", help: "connections beyond this are refused with SERVICE_UNAVAILABLE"),
         .init(key: "packet.fileDescriptorReserve", defaultValue: "256", help: "open files kept for everything but client connections; `packet.maxConnections` is lowered to fit the open-file limit minus this"),
         .init(key: "packet.maxConnectionsPerAddress", defaultValue: "50", help: "open connections per client address (IPv6: per /64); more are refused with TOO_MANY_CONNECTIONS"),
@@ -79,6 +83,8 @@ extension ServerConfiguration {
         .init(key: "packet.rateLimitBurst", defaultValue: "60", help: "burst allowance of client frames"),
         .init(key: "packet.chatRateLimitLines", defaultValue: "5", help: "SAY lines per connection per `packet.chatRateLimitSeconds`, all usable at once; more get CHAT_RATE_LIMITED"),
         .init(key: "packet.chatRateLimitSeconds", defaultValue: "10", help: "period of `packet.chatRateLimitLines`"),
+        .init(key: "packet.tls.certificate", defaultValue: "(none: plain TCP)", help: "PEM certificate chain for TLS on the client port; with `packet.tls.privateKey` (both or neither) the port speaks TLS 1.2+ only (clients connect with `mmos://`); both files are read again on SIGHUP (a failed reload keeps the old pair)"),
+        .init(key: "packet.tls.privateKey", defaultValue: "(none)", help: "PEM private key of `packet.tls.certificate` (unencrypted; keep it mode 600); never logged"),
     ]
 
     /// Reads every key (see `keys`). Values that can't be used throw a `ServerConfigurationError`
@@ -108,6 +114,7 @@ extension ServerConfiguration {
             }
             grpcSecret = parsed
         }
+        grpcTLS = try Self.readInternalTLS(config)
         exposeGRPC = config.bool(forKey: "grpc.expose", default: exposeGRPC)
         rpcTimeout = .milliseconds(try positive(config.int(forKey: "grpc.timeoutMs", default: 5000), "grpc.timeoutMs"))
         for kind in ServiceKind.allCases where kind != .packet {
@@ -219,6 +226,56 @@ extension ServerConfiguration {
         packet.chatRateLimitLines = try positive(config.int(forKey: "packet.chatRateLimitLines", default: packet.chatRateLimitLines), "packet.chatRateLimitLines")
         packet.chatRateLimitPeriod = .seconds(try positive(config.int(forKey: "packet.chatRateLimitSeconds", default: 10), "packet.chatRateLimitSeconds"))
         packet.requestTimeout = rpcTimeout
+        packet.tls = try Self.readClientTLS(config, checkFiles: runs(.packet))
+        let resumeGraceSeconds = try nonNegative(config.int(forKey: "packet.resumeGraceSeconds", default: 60), "packet.resumeGraceSeconds")
+        guard resumeGraceSeconds <= Int(UInt16.max) else { throw ServerConfigurationError("packet.resumeGraceSeconds: must be 0-65535 (RESUME_TOKEN carries it as u16)") }
+        packet.resumeGrace = .seconds(resumeGraceSeconds)
+        // With a Redis, resume tokens live there: a client may resume on any gateway.
+        packet.resumeTokenRedis = database.redis
+    }
+
+    /// `packet.tls.*`: both keys or neither; with `checkFiles`, the pair is loaded now so a
+    /// missing or broken file stops the process at start, named (never its content).
+    static func readClientTLS(_ config: ConfigReader, checkFiles: Bool) throws -> ClientTLSFiles? {
+        let certificate = config.string(forKey: "packet.tls.certificate").flatMap { $0.isEmpty ? nil : $0 }
+        let privateKey = config.string(forKey: "packet.tls.privateKey").flatMap { $0.isEmpty ? nil : $0 }
+        switch (certificate, privateKey) {
+        case (nil, nil):
+            return nil
+        case (.some, nil):
+            throw ServerConfigurationError("packet.tls.privateKey: not set; TLS on the client port needs packet.tls.certificate and packet.tls.privateKey")
+        case (nil, .some):
+            throw ServerConfigurationError("packet.tls.certificate: not set; TLS on the client port needs packet.tls.certificate and packet.tls.privateKey")
+        case (let certificate?, let privateKey?):
+            let files = ClientTLSFiles(certificateChain: certificate, privateKey: privateKey)
+            if checkFiles {
+                do { _ = try ClientTLS.makeContext(files) } catch { throw ServerConfigurationError(error.description) }
+            }
+            return files
+        }
+    }
+
+    /// `grpc.tls.*`: all three keys or none; the files are read now, so a missing one stops
+    /// the process at start naming it.
+    static func readInternalTLS(_ config: ConfigReader) throws -> InternalTLS? {
+        let keys = ["grpc.tls.certificate", "grpc.tls.privateKey", "grpc.tls.trustRoots"]
+        let values = keys.map { key -> String? in
+            let value = config.string(forKey: ConfigKey(key)) ?? config.string(forKey: ConfigKey("mmo." + key))
+            return value?.isEmpty == false ? value : nil
+        }
+        if values.allSatisfy({ $0 == nil }) { return nil }
+        let missing = zip(keys, values).filter { $0.1 == nil }.map(\.0)
+        guard missing.isEmpty, let certificate = values[0], let privateKey = values[1], let trustRoots = values[2] else {
+            throw ServerConfigurationError(
+                "\(missing.joined(separator: ", ")): not set; mutual TLS needs all of grpc.tls.certificate, grpc.tls.privateKey and grpc.tls.trustRoots")
+        }
+        do {
+            return try InternalTLS(certificate: certificate, privateKey: privateKey, trustRoots: trustRoots)
+        } catch let error as InternalTLS.LoadError {
+            // Name the key whose file it is (all three when they do not fit together).
+            let key = zip(keys, values).first { $0.1 == error.path }?.0 ?? "grpc.tls"
+            throw ServerConfigurationError("\(key): \(error)")
+        }
     }
 
     /// Markdown table of every key (docs/configuration.md).

@@ -22,6 +22,9 @@ public struct ServerConfiguration: Sendable {
     /// The shared secret of internal gRPC calls: servers require it on every call, clients send
     /// it. Nil: no check (loopback only).
     public var grpcSecret: InternalCallSecret?
+    /// Mutual TLS on every TCP gRPC server and client of this process (`grpc.tls.*`); nil:
+    /// plaintext. Independent of `grpcSecret`: both may be on.
+    public var grpcTLS: InternalTLS?
     /// gRPC port per service run here.
     public var grpcPorts: [ServiceKind: Int] = [:]
     /// Where the services NOT run here are reached (`host:port`, DNS names allowed).

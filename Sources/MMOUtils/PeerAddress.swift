@@ -40,9 +40,10 @@ public struct PeerAddress: Sendable, Equatable, CustomStringConvertible {
         return .dns(host: host, port: port)
     }
 
-    /// A plaintext HTTP/2 client transport to this peer; `serviceConfig` carries the deadlines
-    /// (see `RPCDeadlines`).
-    public func makeTransport(serviceConfig: ServiceConfig) throws -> HTTP2ClientTransport.Posix {
-        try .http2NIOPosix(target: target, transportSecurity: .plaintext, serviceConfig: serviceConfig)
+    /// An HTTP/2 client transport to this peer; `serviceConfig` carries the deadlines (see
+    /// `RPCDeadlines`). Plaintext, or mutual TLS with `tls` (the server's certificate must name
+    /// `host`).
+    public func makeTransport(serviceConfig: ServiceConfig, tls: InternalTLS? = nil) throws -> HTTP2ClientTransport.Posix {
+        try .http2NIOPosix(target: target, transportSecurity: tls?.clientSecurity ?? .plaintext, serviceConfig: serviceConfig)
     }
 }

@@ -41,6 +41,9 @@ public struct ConnectionStateMachine: Sendable {
         /// A logged-in connection's session is validated again this often (zero: never), so a
         /// ban or sign-out on the web site reaches players already connected.
         public var sessionRecheckInterval: TimeAmount
+        /// How long a character stays in the world link-dead after its connection drops, and
+        /// what RESUME_TOKEN announces (zero: no link-dead characters and no resume tokens).
+        public var resumeGrace: TimeAmount
 
         public init(_ configuration: PacketServerConfiguration = PacketServerConfiguration(gatewayId: "")) {
             maxFrameSize = configuration.maxFrameSize
@@ -55,6 +58,7 @@ public struct ConnectionStateMachine: Sendable {
             chatRateLimitLines = configuration.chatRateLimitLines
             chatRateLimitPeriod = TimeAmount(configuration.chatRateLimitPeriod)
             sessionRecheckInterval = TimeAmount(configuration.sessionRecheckInterval)
+            resumeGrace = TimeAmount(configuration.resumeGrace)
         }
     }
 
@@ -65,14 +69,23 @@ public struct ConnectionStateMachine: Sendable {
         case write(ServerMessage)
         /// Close the connection (see `CloseAction`).
         case close(CloseAction)
-        /// Ask the auth service; answer with `loginCompleted`.
+        /// Ask the auth service; answer with `loginCompleted` (for RESUME too).
         case validateSession(token: String)
+        /// RESUME: take the token's ticket from the resume token store (single use); answer with
+        /// `resumeTokenClaimed`.
+        case claimResumeToken(String)
+        /// Write `message`, then issue a resume token for `ticket` (revoking the account's
+        /// previous one); answer with `resumeTokenIssued`.
+        case writeAndIssueResumeToken(ServerMessage, ResumeTicket)
         /// Ask the auth service again about the logged-in session (periodic re-check, beside any
         /// pending request); answer with `sessionRecheckCompleted`.
         case recheckSession(token: String)
         /// Register the account on this gateway, disconnecting an older connection of the same
         /// account (takeover); answer with `accountClaimed()` once that one is out of the world.
-        case claimAccount(AccountIdentity)
+        /// For a LOGIN (`resuming` false) the account's link-dead character on this gateway leaves
+        /// the world and its resume token is revoked; for a RESUME the older connection's
+        /// character is kept (link-dead) for the resume to take over.
+        case claimAccount(AccountIdentity, resuming: Bool = false)
         /// Ask the character service; answer with the matching `…Completed`.
         case listCharacters(accountId: String)
         case createCharacter(accountId: String, name: String, classId: UInt8, appearance: UInt32)
@@ -92,17 +105,34 @@ public struct ConnectionStateMachine: Sendable {
     /// How to close: write `message` (if any), then DISCONNECT(code, reason) (if `code` is set;
     /// nil when the peer is already gone), then close. Before that, if `leaveWorld`, send
     /// `PlayerLeave` for this session over the world link.
+    /// Instead of leaving, if `linkDead` is set, the character stays in the world link-dead for
+    /// the grace period (its resume token stays usable); otherwise the token is discarded.
     public struct CloseAction: Sendable, Equatable {
         public var message: ServerMessage?
         public var disconnect: ResultCode?
         public var reason: String
         public var leaveWorld: Bool
+        public var linkDead: LinkDeadCharacter?
 
-        public init(message: ServerMessage? = nil, disconnect: ResultCode?, reason: String, leaveWorld: Bool) {
+        public init(
+            message: ServerMessage? = nil, disconnect: ResultCode?, reason: String, leaveWorld: Bool,
+            linkDead: LinkDeadCharacter? = nil
+        ) {
             self.message = message
             self.disconnect = disconnect
             self.reason = reason
             self.leaveWorld = leaveWorld
+            self.linkDead = linkDead
+        }
+    }
+
+    /// The character a closing connection leaves link-dead (docs/protocol.md "Reconnecting").
+    public struct LinkDeadCharacter: Sendable, Equatable {
+        public var accountId: String
+        public var characterId: UInt64
+        public init(accountId: String, characterId: UInt64) {
+            self.accountId = accountId
+            self.characterId = characterId
         }
     }
 
@@ -123,6 +153,14 @@ public struct ConnectionStateMachine: Sendable {
         case characterDelete(characterId: UInt64)
         case selectingCharacter(characterId: UInt64)
         case joiningWorld(characterId: UInt64)
+        // RESUME, in order: the token is claimed, the session behind it validated again, the
+        // character re-read (it must still be the account's), the account claimed on this
+        // gateway (an older connection of it closes, keeping the character), the world join.
+        case resumeClaimingToken
+        case resumeValidating(ResumeTicket)
+        case resumeSelecting(AccountIdentity, characterId: UInt64)
+        case resumeClaimingAccount(AccountIdentity, WorldJoin)
+        case resumeJoining(AccountIdentity, characterId: UInt64)
     }
 
     public let limits: Limits
@@ -181,10 +219,12 @@ public struct ConnectionStateMachine: Sendable {
     /// True while a request/response exchange is in flight.
     public var hasPendingRequest: Bool { pending != nil }
 
-    /// True while waiting for the world's answer to a join.
+    /// True while waiting for the world's answer to a join (ENTER_WORLD or RESUME).
     public var isJoiningWorld: Bool {
-        if case .joiningWorld = pending { return true }
-        return false
+        switch pending {
+        case .joiningWorld, .resumeJoining: true
+        default: false
+        }
     }
 
     /// When the handshake, login or idle deadline passes, if nothing arrives before. Nil once
@@ -265,6 +305,10 @@ public struct ConnectionStateMachine: Sendable {
             sessionToken = token
             return .validateSession(token: token)
 
+        case (.resume(let token), .awaitingLogin):
+            pending = .resumeClaimingToken
+            return .claimResumeToken(token)
+
         case (.characterList, .characterSelect(let account)):
             pending = .characterList
             return .listCharacters(accountId: account.id)
@@ -300,6 +344,7 @@ public struct ConnectionStateMachine: Sendable {
             return .forwardSay(text: text)
 
         case (.leaveWorld, .inWorld(let account, _)):
+            // The handler discards the resume token: leaving on purpose ends it.
             phase = .characterSelect(account)
             worldSessionOpen = false
             return .leaveWorld(reply: .leftWorld(code: .ok))
@@ -327,6 +372,9 @@ public struct ConnectionStateMachine: Sendable {
 
     /// The auth service answered LOGIN (or failed: `.failure`).
     public mutating func loginCompleted(_ result: Result<SessionValidation, any Error>) -> Action {
+        if case .resumeValidating(let ticket) = pending, phase == .awaitingLogin {
+            return resumeValidated(result, ticket: ticket)
+        }
         guard pending == .login, phase == .awaitingLogin else { return .none }
         switch result {
         case .failure:
@@ -354,8 +402,14 @@ public struct ConnectionStateMachine: Sendable {
     }
 
     /// The account is registered to this connection and any older connection of it is out of
-    /// the world: the login succeeds.
+    /// the world: the login succeeds. (For a RESUME: the older connection is closed, its
+    /// character link-dead; the world is asked to hand it over.)
     public mutating func accountClaimed() -> Action {
+        if case .resumeClaimingAccount(let account, let join) = pending, phase == .awaitingLogin {
+            pending = .resumeJoining(account, characterId: join.character.id)
+            worldSessionOpen = true
+            return .joinWorld(join)
+        }
         guard case .claimingAccount(let account) = pending, phase == .awaitingLogin else { return .none }
         pending = nil
         phase = .characterSelect(account)
@@ -410,6 +464,20 @@ public struct ConnectionStateMachine: Sendable {
 
     /// The character service answered ENTER_WORLD's ownership check; on success the world is asked.
     public mutating func selectCharacterCompleted(_ result: Result<CharacterSelection, any Error>) -> Action {
+        if case .resumeSelecting(let account, let id) = pending, phase == .awaitingLogin {
+            switch result {
+            case .success(let selection):
+                // Deleted (or no longer the account's) since the token was issued: nothing to resume.
+                guard selection.status == .ok, var character = selection.character else {
+                    return resumeFailed(selection.status == .ok ? .internalError : .resumeRejected)
+                }
+                character.id = id
+                pending = .resumeClaimingAccount(account, WorldJoin(character: character, accountId: account.id, resume: true))
+                return .claimAccount(account, resuming: true)
+            case .failure:
+                return resumeFailed(.serviceUnavailable)
+            }
+        }
         guard case .selectingCharacter(let id) = pending, case .characterSelect(let account) = phase else { return .none }
         switch result {
         case .success(let selection):
@@ -432,14 +500,89 @@ public struct ConnectionStateMachine: Sendable {
     // MARK: - World answers
 
     public mutating func worldJoinAccepted(_ entry: WorldEntry) -> Action {
+        if case .resumeJoining(let account, let id) = pending, phase == .awaitingLogin {
+            pending = nil
+            phase = .inWorld(account, characterId: id)
+            // The resumed session is re-checked like a logged-in one, from now.
+            if limits.sessionRecheckInterval > .zero { nextRecheck = lastActivity + limits.sessionRecheckInterval }
+            let session = ResumedSession(accountId: account.id, displayName: account.displayName, characterId: id, entry: entry)
+            return withResumeToken(.resumeResult(code: .ok, session: session), account: account, characterId: id)
+        }
         guard case .joiningWorld(let id) = pending, case .characterSelect(let account) = phase else { return .none }
         pending = nil
         phase = .inWorld(account, characterId: id)
-        return .write(.enterWorldResult(code: .ok, entry: entry))
+        return withResumeToken(.enterWorldResult(code: .ok, entry: entry), account: account, characterId: id)
+    }
+
+    /// `message`, then a resume token for the character just in the world (unless resuming is
+    /// off or the session token is unknown, which only a test's machine lacks).
+    private func withResumeToken(_ message: ServerMessage, account: AccountIdentity, characterId: UInt64) -> Action {
+        guard limits.resumeGrace > .zero, let sessionToken else { return .write(message) }
+        let ticket = ResumeTicket(
+            accountId: account.id, displayName: account.displayName, sessionToken: sessionToken, characterId: characterId)
+        return .writeAndIssueResumeToken(message, ticket)
+    }
+
+    /// RESUME_TOKEN for `token` while in the world; nil when the connection is no longer in it
+    /// (the caller discards the token).
+    public func resumeTokenMessage(_ token: String) -> ServerMessage? {
+        guard case .inWorld = phase else { return nil }
+        let seconds = limits.resumeGrace.nanoseconds / 1_000_000_000
+        return .resumeToken(token: token, graceSeconds: UInt16(clamping: seconds))
+    }
+
+    // MARK: - RESUME
+
+    /// The resume token store answered RESUME's claim: nil is an unknown, used or expired token.
+    public mutating func resumeTokenClaimed(_ result: Result<ResumeTicket?, any Error>) -> Action {
+        guard pending == .resumeClaimingToken, phase == .awaitingLogin else { return .none }
+        switch result {
+        case .failure:
+            return resumeFailed(.serviceUnavailable)
+        case .success(nil):
+            return resumeFailed(.resumeRejected)
+        case .success(let ticket?):
+            pending = .resumeValidating(ticket)
+            sessionToken = ticket.sessionToken
+            return .validateSession(token: ticket.sessionToken)
+        }
+    }
+
+    /// The session behind a claimed token was validated again, as for LOGIN and with its codes.
+    private mutating func resumeValidated(_ result: Result<SessionValidation, any Error>, ticket: ResumeTicket) -> Action {
+        switch result {
+        case .failure:
+            return resumeFailed(.serviceUnavailable)
+        case .success(let validation) where validation.status == .valid && validation.accountId == ticket.accountId:
+            let account = AccountIdentity(id: validation.accountId, displayName: validation.displayName)
+            pending = .resumeSelecting(account, characterId: ticket.characterId)
+            return .selectCharacter(accountId: account.id, characterId: ticket.characterId)
+        case .success(let validation):
+            // Valid for another account cannot happen with a ticket we issued: treat it as gone.
+            return resumeFailed(validation.status == .valid ? .tokenUnknown : validation.status.resultCode)
+        }
+    }
+
+    /// RESUME_RESULT(code); the connection stays in AWAITING_LOGIN. Counted as a failed login
+    /// unless it is our outage (SERVICE_UNAVAILABLE), with the same limit as LOGIN.
+    private mutating func resumeFailed(_ code: ResultCode) -> Action {
+        pending = nil
+        sessionToken = nil
+        let result = ServerMessage.resumeResult(code: code == .ok ? .internalError : code, session: nil)
+        guard code != .serviceUnavailable else { return .write(result) }
+        failedLogins += 1
+        if failedLogins >= limits.maxFailedLogins {
+            return close(message: result, disconnect: .rateLimited, reason: "too many failed logins")
+        }
+        return .write(result)
     }
 
     /// The world refused the join, or the link could not carry it.
     public mutating func worldJoinRejected(_ code: ResultCode) -> Action {
+        if case .resumeJoining = pending, phase == .awaitingLogin {
+            worldSessionOpen = false
+            return resumeFailed(code)
+        }
         guard case .joiningWorld = pending, case .characterSelect = phase else { return .none }
         pending = nil
         worldSessionOpen = false
@@ -448,6 +591,12 @@ public struct ConnectionStateMachine: Sendable {
 
     /// No answer from the world in time: give up, and leave in case the join lands later.
     public mutating func joinTimedOut() -> Action {
+        if case .resumeJoining = pending, phase == .awaitingLogin {
+            pending = nil
+            sessionToken = nil
+            worldSessionOpen = false
+            return .leaveWorld(reply: .resumeResult(code: .serviceUnavailable, session: nil))
+        }
         guard case .joiningWorld = pending, case .characterSelect = phase else { return .none }
         pending = nil
         worldSessionOpen = false
@@ -462,6 +611,13 @@ public struct ConnectionStateMachine: Sendable {
         phase = .characterSelect(account)
         worldSessionOpen = false
         return .write(.leftWorld(code: code))
+    }
+
+    /// The world re-admitted this session after the link to it broke and came back, as a new
+    /// entity: VIEW_RESET, before the fresh snapshot the world sends next.
+    public mutating func worldReadmitted(_ entry: WorldEntry) -> Action {
+        guard case .inWorld = phase else { return .none }
+        return .write(.viewReset(entityId: entry.entityId, zoneId: entry.zoneId, x: entry.x, y: entry.y))
     }
 
     /// True when a WORLD_UPDATE for this session should be forwarded.
@@ -481,6 +637,8 @@ public struct ConnectionStateMachine: Sendable {
         case (.characterSelect, .joiningWorld?):
             pending = nil
             return .write(.enterWorldResult(code: .serviceUnavailable, entry: nil))
+        case (.awaitingLogin, .resumeJoining?):
+            return resumeFailed(.serviceUnavailable)
         default:
             return .none
         }
@@ -501,7 +659,8 @@ public struct ConnectionStateMachine: Sendable {
             nextRecheck = nil
             return .recheckSession(token: token)
         }
-        return close(disconnect: .idleTimeout, reason: "no frame in time")
+        // Silence is how a dead link looks from here: the character may be resumed.
+        return close(disconnect: .idleTimeout, reason: "no frame in time", keepCharacter: true)
     }
 
     /// The auth service answered a periodic re-check. A session that is no longer valid (signed
@@ -523,27 +682,40 @@ public struct ConnectionStateMachine: Sendable {
         }
     }
 
-    /// Another connection logged in to this account, or the server shuts down.
-    public mutating func kick(_ code: ResultCode, reason: String) -> Action {
+    /// Another connection logged in to this account, or the server shuts down. A shutdown, or
+    /// a RESUME taking over (`keepCharacter`), leaves the character link-dead instead of out of
+    /// the world; any other kick ends it.
+    public mutating func kick(_ code: ResultCode, reason: String, keepCharacter: Bool = false) -> Action {
         guard phase != .closed else { return .none }
-        return close(disconnect: code, reason: reason)
+        return close(disconnect: code, reason: reason, keepCharacter: keepCharacter || code == .serverShuttingDown)
     }
 
     /// The peer closed (or the socket failed). Nothing can be written any more.
+    /// A drop in the world leaves the character link-dead (see "Reconnecting").
     public mutating func connectionClosed() -> Action {
         guard phase != .closed else { return .none }
-        let leave = worldSessionOpen
-        phase = .closed
-        pending = nil
-        worldSessionOpen = false
-        return .close(CloseAction(disconnect: nil, reason: "connection closed", leaveWorld: leave))
+        return closeAction(message: nil, disconnect: nil, reason: "connection closed", keepCharacter: true)
     }
 
-    private mutating func close(message: ServerMessage? = nil, disconnect code: ResultCode, reason: String) -> Action {
-        let leave = worldSessionOpen
+    private mutating func close(
+        message: ServerMessage? = nil, disconnect code: ResultCode, reason: String, keepCharacter: Bool = false
+    ) -> Action {
+        closeAction(message: message, disconnect: code, reason: reason, keepCharacter: keepCharacter)
+    }
+
+    /// Only a character in the world (not one still joining) can be link-dead, and only with a
+    /// grace period configured; otherwise a world session is left at once.
+    private mutating func closeAction(
+        message: ServerMessage?, disconnect code: ResultCode?, reason: String, keepCharacter: Bool
+    ) -> Action {
+        var linkDead: LinkDeadCharacter?
+        if keepCharacter, worldSessionOpen, limits.resumeGrace > .zero, case .inWorld(let account, let characterId) = phase {
+            linkDead = LinkDeadCharacter(accountId: account.id, characterId: characterId)
+        }
+        let leave = worldSessionOpen && linkDead == nil
         phase = .closed
         pending = nil
         worldSessionOpen = false
-        return .close(CloseAction(message: message, disconnect: code, reason: reason, leaveWorld: leave))
+        return .close(CloseAction(message: message, disconnect: code, reason: reason, leaveWorld: leave, linkDead: linkDead))
     }
 }

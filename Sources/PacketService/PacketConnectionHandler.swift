@@ -9,6 +9,8 @@ struct GatewayServices: Sendable {
     var characters: any CharacterDirectory
     var world: any WorldSessionLink
     var registry: SessionRegistry
+    /// Where resume tokens live (in memory, or Redis shared by all gateways).
+    var resumeTokens: any ResumeTokenStore
     var metrics: PacketMetrics
     var limits: ConnectionStateMachine.Limits
     /// Deadline for the world's answer to a join.
@@ -46,6 +48,8 @@ final class PacketConnectionHandler: ChannelInboundHandler {
     private var requestTask: Task<Void, Never>?
     /// The periodic session re-check in flight, if any (it runs beside client requests).
     private var recheckTask: Task<Void, Never>?
+    /// Issuing this connection's resume token (beside any request).
+    private var tokenTask: Task<Void, Never>?
     private var requestStarted: NIODeadline?
     private var inReadBurst = false
     private var needsFlush = false
@@ -58,6 +62,12 @@ final class PacketConnectionHandler: ChannelInboundHandler {
     private var worldEpoch: UInt64?
     /// World updates that arrived while the socket was unwritable, in a row.
     private var unwritableUpdates = 0
+    /// The resume token of this connection's character in the world (memory only, never
+    /// logged). It lives while the connection is in the world and, link-dead, for the grace
+    /// period after a drop; any other way out of the world discards it.
+    private var resumeToken: String?
+    /// Failed logins (and refused RESUMEs) already counted against the address.
+    private var reportedFailedLogins = 0
 
     static let addressBlockedReason = "too many failed logins from your address"
 
@@ -173,9 +183,10 @@ final class PacketConnectionHandler: ChannelInboundHandler {
 
     // MARK: - Events from other threads (via ConnectionHandle, on this loop)
 
-    /// Takeover or shutdown: the world leave is handed to the link before this returns.
-    func kick(_ code: ResultCode, reason: String) {
-        execute(machine.kick(code, reason: reason))
+    /// Takeover or shutdown: the world leave (or the link-dead hand-over) is done before this
+    /// returns.
+    func kick(_ code: ResultCode, reason: String, keepCharacter: Bool = false) {
+        execute(machine.kick(code, reason: reason, keepCharacter: keepCharacter))
     }
 
     /// This session's outputs from one world batch, in order; flushed once at the end.
@@ -212,6 +223,8 @@ final class PacketConnectionHandler: ChannelInboundHandler {
             joinTimeoutTask?.cancel()
             joinTimeoutTask = nil
             execute(machine.worldJoinAccepted(entry), flush: false)
+        case .readmitted(let entry):
+            execute(machine.worldReadmitted(entry), flush: false)
         case .rejected(let code):
             joinTimeoutTask?.cancel()
             joinTimeoutTask = nil
@@ -234,6 +247,8 @@ final class PacketConnectionHandler: ChannelInboundHandler {
 
     private func execute(_ action: ConnectionStateMachine.Action, flush: Bool = true) {
         guard let context else { return }
+        reportFailedLogins()
+        defer { discardResumeTokenOutOfWorld() }
         switch action {
         case .none:
             break
@@ -244,6 +259,11 @@ final class PacketConnectionHandler: ChannelInboundHandler {
 
         case .close(let close):
             if close.leaveWorld { services.world.leave(session: id) }
+            if let character = close.linkDead {
+                logger.debug("character left link-dead", metadata: ["grace": "\(services.limits.resumeGrace)"])
+                services.enterLinkDead(session: id, character, token: resumeToken, eventLoop: eventLoop)
+                resumeToken = nil
+            }
             worldEpoch = nil
             requestTask?.cancel()
             requestTask = nil
@@ -287,18 +307,46 @@ final class PacketConnectionHandler: ChannelInboundHandler {
                 if let started = handler.requestStarted {
                     handler.services.metrics.loginDuration.recordNanoseconds((handler.eventLoop.now - started).nanoseconds)
                 }
-                let failuresBefore = handler.machine.failedLogins
-                let action = handler.machine.loginCompleted(result)
-                if handler.machine.failedLogins > failuresBefore,
-                   handler.services.registry.recordFailedLogin(addressKey: handler.addressKey, now: handler.eventLoop.now) {
-                    handler.logger.info("address blocked for failed logins", metadata: [
-                        "address": "\(handler.addressKey.map { "\($0)" } ?? "?")",
-                    ])
+                return handler.machine.loginCompleted(result)
+            }
+
+        case .claimResumeToken(let token):
+            // A RESUME is a login attempt: a blocked address may not try either.
+            guard services.registry.mayLogIn(addressKey: addressKey, now: context.eventLoop.now) else {
+                execute(machine.kick(.addressBlocked, reason: Self.addressBlockedReason), flush: flush)
+                return
+            }
+            let store = services.resumeTokens
+            requestStarted = context.eventLoop.now
+            perform({ try await store.claim(token) }) { $0.machine.resumeTokenClaimed($1) }
+
+        case .writeAndIssueResumeToken(let message, let ticket):
+            write(message, context: context)
+            if case .resumeResult(.ok, _) = message {
+                services.metrics.resumes.increment()
+                logger.info("character resumed", metadata: ["character": "\(ticket.characterId)"])
+            }
+            if flush { flushIfNeeded() }
+            let store = services.resumeTokens
+            let ttl = services.resumeTokenTTLWhileConnected
+            perform({ try await store.issue(ticket, ttl: ttl) }, into: .token) { handler, result in
+                guard case .success(let token) = result else { return .none }
+                guard let message = handler.machine.resumeTokenMessage(token) else {
+                    // Out of the world before the token came: it resumes nothing.
+                    handler.services.discardResumeToken(token)
+                    return .none
                 }
-                return action
+                handler.resumeToken = token
+                return .write(message)
             }
 
         case .recheckSession(let token):
+            // The resume token lives as long as the connection: its lifetime is refreshed here.
+            if let resumeToken, let account = machine.account {
+                let store = services.resumeTokens
+                let ttl = services.resumeTokenTTLWhileConnected
+                Task { try? await store.expire(resumeToken, accountId: account.id, after: ttl) }
+            }
             let authenticator = services.authenticator
             perform({ try await authenticator.validate(token: token) }, into: .recheck) { handler, result in
                 let action = handler.machine.sessionRecheckCompleted(result, now: handler.eventLoop.now)
@@ -306,8 +354,10 @@ final class PacketConnectionHandler: ChannelInboundHandler {
                 return action
             }
 
-        case .claimAccount(let account):
+        case .claimAccount(let account, let resuming):
             claimedAccount = account.id
+            // A LOGIN ends the account's resumable character (a RESUME is about to take it).
+            if !resuming { services.endAccountResume(accountId: account.id) }
             guard let previous = services.registry.claim(account: account.id, for: id) else {
                 execute(machine.accountClaimed())
                 return
@@ -315,7 +365,7 @@ final class PacketConnectionHandler: ChannelInboundHandler {
             services.metrics.takeovers.increment()
             logger.info("account logged in again: disconnecting its older connection", metadata: ["previous": "\(previous.id)"])
             let me = loopBound
-            previous.kick(.loggedInElsewhere, reason: "your account logged in from another client")
+            previous.kick(.loggedInElsewhere, reason: "your account logged in from another client", keepCharacter: resuming)
                 .hop(to: context.eventLoop)
                 .whenComplete { _ in
                     let handler = me.value
@@ -368,11 +418,34 @@ final class PacketConnectionHandler: ChannelInboundHandler {
         case .leaveWorld(let reply):
             services.world.leave(session: id)
             worldEpoch = nil
+            joinTimeoutTask?.cancel()
+            joinTimeoutTask = nil
             if let reply {
                 write(reply, context: context)
                 if flush { flushIfNeeded() }
             }
         }
+    }
+
+    /// Counts the machine's new failed logins (LOGIN and RESUME) against the address, which
+    /// blocks it past its limit.
+    private func reportFailedLogins() {
+        while reportedFailedLogins < machine.failedLogins {
+            reportedFailedLogins += 1
+            if services.registry.recordFailedLogin(addressKey: addressKey, now: eventLoop.now) {
+                logger.info("address blocked for failed logins", metadata: [
+                    "address": "\(addressKey.map { "\($0)" } ?? "?")",
+                ])
+            }
+        }
+    }
+
+    /// A resume token resumes a character in the world: out of it (LEAVE_WORLD, the world took
+    /// the character away, a close that did not leave it link-dead) the token dies.
+    private func discardResumeTokenOutOfWorld() {
+        guard resumeToken != nil, machine.state != .inWorld else { return }
+        services.discardResumeToken(resumeToken)
+        resumeToken = nil
     }
 
     /// Runs a backend call off the event loop (request/response commands only: never per input)
@@ -408,13 +481,14 @@ final class PacketConnectionHandler: ChannelInboundHandler {
     /// Where a backend call's task is kept, so closing the connection cancels it: the client's
     /// one request at a time, or the periodic session re-check beside it.
     enum TaskSlot: Sendable {
-        case request, recheck
+        case request, recheck, token
     }
 
     private func setTask(_ task: Task<Void, Never>?, in slot: TaskSlot) {
         switch slot {
         case .request: requestTask = task
         case .recheck: recheckTask = task
+        case .token: tokenTask = task
         }
     }
 

@@ -14,6 +14,10 @@ final class PacketMetrics: Sendable {
     let worldBatchesReceived: Counter
     let worldLinkFailures: Counter
     let takeovers: Counter
+    /// Characters left in the world link-dead by a dropped connection, awaiting RESUME.
+    let linkDeadSessions: Gauge
+    /// RESUMEs answered OK.
+    let resumes: Counter
 
     init() {
         connections = Gauge(label: "mmo_packet_connections")
@@ -26,6 +30,8 @@ final class PacketMetrics: Sendable {
         worldBatchesReceived = Counter(label: "mmo_packet_world_batches_received_total")
         worldLinkFailures = Counter(label: "mmo_packet_world_link_failures_total")
         takeovers = Counter(label: "mmo_packet_takeovers_total")
+        linkDeadSessions = Gauge(label: "mmo_packet_link_dead_sessions")
+        resumes = Counter(label: "mmo_packet_resumes_total")
     }
 
     func frameIn(_ opcode: UInt16) {

@@ -9,6 +9,7 @@ import MMOContracts
 import MMOProtocol
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// The packet service: accepts game clients over TCP and drives each through the protocol
@@ -32,6 +33,8 @@ public final class PacketServer: Sendable {
     private let worldLink: WorldLink
     private let services: GatewayServices
     private let nextConnectionId = Atomic<UInt64>(1)
+    /// The client port's TLS context (`configuration.tls`), loaded by `start()`.
+    private let tls = Mutex<ClientTLS?>(nil)
 
     private struct State {
         var serverChannel: (any Channel)?
@@ -87,6 +90,7 @@ public final class PacketServer: Sendable {
             characters: characters,
             world: worldLink,
             registry: registry,
+            resumeTokens: configuration.makeResumeTokenStore(logger: logger),
             metrics: metrics,
             limits: ConnectionStateMachine.Limits(configuration),
             joinTimeout: TimeAmount(configuration.requestTimeout),
@@ -119,6 +123,9 @@ public final class PacketServer: Sendable {
     /// Open client connections.
     public var connectionCount: Int { registry.connectionCount }
 
+    /// Characters left link-dead by dropped connections, awaiting RESUME (docs/packet-service.md).
+    public var linkDeadCount: Int { registry.linkDeadCount }
+
     /// True while the stream to the world service is established.
     public var isWorldLinkConnected: Bool { worldLink.isConnected }
 
@@ -128,6 +135,9 @@ public final class PacketServer: Sendable {
         try fitConnectionsToOpenFileLimit()
         let services = self.services
         let maxFrameSize = configuration.maxFrameSize
+        // Loaded before binding: a missing or broken file stops the start with its name.
+        let tls: ClientTLS? = try configuration.tls.map { files throws(ClientTLSError) in try ClientTLS(files: files) }
+        self.tls.withLock { $0 = tls }
         let logger = self.logger
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: configuration.backlog)
@@ -147,6 +157,13 @@ public final class PacketServer: Sendable {
             .childChannelInitializer { channel in
                 let id = self.nextConnectionId.wrappingAdd(1, ordering: .relaxed).oldValue
                 return channel.eventLoop.makeCompletedFuture {
+                    // TLS first, so the frame decoder sees plaintext. The connection handler still
+                    // registers (per-address limits) and arms the HELLO deadline at TCP accept, so
+                    // a handshake that never completes is closed by that deadline like a silent
+                    // plain-TCP client.
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(tls.makeHandler())
+                    }
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrameSize)),
                         PacketConnectionHandler(id: id, services: services, eventLoop: channel.eventLoop))
@@ -193,6 +210,25 @@ public final class PacketServer: Sendable {
             ])
         }
         registry.maxConnections = maxConnections
+    }
+
+    /// The client port's TLS (after `start()`, when `configuration.tls` is set).
+    public var clientTLS: ClientTLS? { tls.withLock { $0 } }
+
+    /// Reads the TLS certificate and key files again (SIGHUP): new connections get the new pair,
+    /// open ones keep theirs. On failure the old pair stays in force and the error is logged.
+    /// Nil when the client port has no TLS.
+    @discardableResult
+    public func reloadTLS() -> Result<Void, ClientTLSError>? {
+        guard let tls = clientTLS else { return nil }
+        let result = tls.reload()
+        switch result {
+        case .success:
+            logger.notice("reloaded the client port's TLS certificate and key", metadata: ["certificate": "\(tls.files.certificateChain)"])
+        case .failure(let error):
+            logger.error("TLS reload failed; still serving the previous certificate", metadata: ["error": "\(error)"])
+        }
+        return result
     }
 
     /// The connection limit in force (after `start()`: fitted to the open-file limit).

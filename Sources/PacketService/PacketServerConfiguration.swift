@@ -1,5 +1,6 @@
 import Foundation
 import MMOProtocol
+import MMORedis
 
 /// Everything that tunes a packet service (the client-facing TCP gateway).
 ///
@@ -79,6 +80,19 @@ public struct PacketServerConfiguration: Sendable {
     /// Open files kept for everything but client connections when `maxConnections` is fitted to
     /// the process's open-file limit at start (see `FileDescriptorBudget`).
     public var fileDescriptorReserve: Int
+    /// TLS on the client port (`packet.tls.certificate` + `packet.tls.privateKey`): set, the
+    /// port speaks TLS 1.2+ only, reloadable with `PacketServer.reloadTLS()` (SIGHUP); nil
+    /// (the default, for development), plain TCP.
+    public var tls: ClientTLSFiles? = nil
+    /// How long a character whose connection dropped stays in the world link-dead, resumable
+    /// with its resume token (`packet.resumeGraceSeconds`; docs/protocol.md "Reconnecting").
+    /// Zero: no link-dead characters, no resume tokens; a drop leaves the world at once.
+    public var resumeGrace: Duration = .seconds(60)
+    /// Where resume tokens are kept: nil, in this process (one gateway); set (the packet
+    /// service's `redis.url`), in Redis, so any gateway of the deployment accepts them.
+    public var resumeTokenRedis: RedisClientConfiguration? = nil
+    /// A store to use instead (tests: several gateways sharing one in-memory store).
+    public var resumeTokenStore: (any ResumeTokenStore)? = nil
 
     /// Every limit defaults to the value documented on its property.
     public init(

@@ -9,11 +9,24 @@ struct ConnectionHandle: Sendable {
     let handler: NIOLoopBound<PacketConnectionHandler>
 
     /// Disconnects the connection with `code`; the future completes once its world session (if
-    /// any) has been handed to the world link as a leave.
-    func kick(_ code: ResultCode, reason: String) -> EventLoopFuture<Void> {
+    /// any) has been handed to the world link as a leave (or, with `keepCharacter`, left
+    /// link-dead for a RESUME to take over).
+    func kick(_ code: ResultCode, reason: String, keepCharacter: Bool = false) -> EventLoopFuture<Void> {
         let handler = self.handler
-        return eventLoop.submit { handler.value.kick(code, reason: reason) }
+        return eventLoop.submit { handler.value.kick(code, reason: reason, keepCharacter: keepCharacter) }
     }
+}
+
+/// A character left in the world by a dropped connection (docs/protocol.md "Reconnecting"),
+/// under the world session id of that connection, until RESUME takes it over or the grace
+/// period ends (then the gateway sends its leave).
+struct LinkDeadSession: Sendable, Equatable {
+    /// The dropped connection's id: the character's session in the world.
+    let session: UInt64
+    let accountId: String
+    let characterId: UInt64
+    /// Its resume token, to discard when the character leaves (held in memory only).
+    let resumeToken: String?
 }
 
 /// The gateway's in-memory view of its connections: connection id -> connection (world output
@@ -23,6 +36,9 @@ final class SessionRegistry: Sendable {
     private struct State {
         var connections: [UInt64: ConnectionHandle] = [:]
         var accounts: [String: UInt64] = [:]
+        /// Link-dead characters: at most one per account, so reconnect loops cannot pile them up.
+        var linkDead: [String: LinkDeadSession] = [:]
+        var linkDeadAccounts: [UInt64: String] = [:]
         var accepting = true
         var maxConnections: Int
         var addresses: AddressLimiter
@@ -109,6 +125,44 @@ final class SessionRegistry: Sendable {
         state.withLock { $0.accounts[account] }
     }
 
+    // MARK: - Link-dead characters
+
+    var linkDeadCount: Int { state.withLock { $0.linkDead.count } }
+
+    /// Records a link-dead character; returns the account's previous one (the caller ends it:
+    /// one per account).
+    func addLinkDead(_ entry: LinkDeadSession) -> LinkDeadSession? {
+        state.withLock { state in
+            let previous = state.linkDead.updateValue(entry, forKey: entry.accountId)
+            if let previous { state.linkDeadAccounts[previous.session] = nil }
+            state.linkDeadAccounts[entry.session] = entry.accountId
+            return previous?.session == entry.session ? nil : previous
+        }
+    }
+
+    /// Forgets the link-dead character of world session `session` (its grace ended, or the
+    /// world took it away); nil if it is not link-dead (any more).
+    func removeLinkDead(session: UInt64) -> LinkDeadSession? {
+        state.withLock { state in
+            guard let account = state.linkDeadAccounts.removeValue(forKey: session) else { return nil }
+            return state.linkDead.removeValue(forKey: account)
+        }
+    }
+
+    /// Forgets the account's link-dead character (a LOGIN of the account ends it).
+    func removeLinkDead(account: String) -> LinkDeadSession? {
+        state.withLock { state in
+            guard let entry = state.linkDead.removeValue(forKey: account) else { return nil }
+            state.linkDeadAccounts[entry.session] = nil
+            return entry
+        }
+    }
+
+    /// The account's link-dead character on this gateway, if any (tests, admin).
+    func linkDead(account: String) -> LinkDeadSession? {
+        state.withLock { $0.linkDead[account] }
+    }
+
     /// Stops registering new connections and returns every open one.
     func beginShutdown() -> [ConnectionHandle] {
         state.withLock { state in
@@ -122,12 +176,23 @@ final class SessionRegistry: Sendable {
     }
 
     /// Routes one world batch: one lock acquisition, one hop per event loop, one flush per
-    /// connection. Outputs for connections that are gone are dropped.
-    func deliver<Outputs: Sequence>(_ outputs: Outputs) where Outputs.Element == (session: UInt64, output: WorldOutput) {
+    /// connection. Outputs for connections that are gone are dropped. Returns true when a
+    /// link-dead character was taken away by the world (for the gauge).
+    @discardableResult
+    func deliver<Outputs: Sequence>(_ outputs: Outputs) -> Bool where Outputs.Element == (session: UInt64, output: WorldOutput) {
         var perLoop: [ObjectIdentifier: LoopDelivery] = [:]
+        var linkDeadChanged = false
         state.withLock { state in
             for (session, output) in outputs {
-                guard let handle = state.connections[session] else { continue }
+                guard let handle = state.connections[session] else {
+                    // The world took a link-dead character away (a RESUME, here or on another
+                    // gateway, or an ENTER_WORLD of it elsewhere): nothing left to expire.
+                    if case .left = output, let account = state.linkDeadAccounts.removeValue(forKey: session) {
+                        state.linkDead[account] = nil
+                        linkDeadChanged = true
+                    }
+                    continue
+                }
                 perLoop[ObjectIdentifier(handle.eventLoop), default: LoopDelivery(eventLoop: handle.eventLoop)]
                     .append(output, for: handle)
             }
@@ -139,6 +204,7 @@ final class SessionRegistry: Sendable {
                 }
             }
         }
+        return linkDeadChanged
     }
 }
 

@@ -38,14 +38,16 @@ extension WorldLink {
                 self.linkEstablished()
                 for try await batch in batches {
                     self.metrics.worldBatchesReceived.increment()
-                    self.registry.deliver(batch.outputs.lazy.compactMap({ o in self.output(o) }))
+                    if self.registry.deliver(batch.outputs.lazy.compactMap({ o in self.output(o) })) {
+                        self.metrics.linkDeadSessions.record(self.registry.linkDeadCount)
+                    }
                 }
             }
         )
     }
 
     /// A wire output as the connection gets it; join results and leaves pass `route(_:for:)`,
-    /// which swallows the acceptance of a replayed join.
+    /// which turns the acceptance of a replayed join into `readmitted` (VIEW_RESET).
     private func output(_ o: Mmo_SessionOutput) -> (session: UInt64, output: WorldOutput)? {
         guard let kind = o.kind else { return nil }
         if case .update(let body) = kind { return (o.sessionID, .update(body)) }
@@ -126,6 +128,7 @@ extension Mmo_PlayerJoin {
         x = c.x
         y = c.y
         stateVersion = c.stateVersion
+        resume = join.resume
     }
 }
 

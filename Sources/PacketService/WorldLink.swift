@@ -14,8 +14,8 @@ import Synchronization
 /// If the stream fails, nobody is sent out of the world: the link reconnects with backoff and
 /// replays the join of every session the world had (or was asking for) as the first inputs of
 /// the new stream. The world re-admits them (a re-admitted player gets a fresh view of its
-/// surroundings: an `appear` for everyone in view); the gateway swallows the acceptance, since
-/// its client never left. A session the world now refuses gets LEFT_WORLD with the world's code.
+/// surroundings: an `appear` for everyone in view); the gateway turns the acceptance into
+/// VIEW_RESET (new entity id and position), since its client never left but knows only stale ids. A session the world now refuses gets LEFT_WORLD with the world's code.
 /// Only when the link stays down for `rejoinTimeout` is everyone told (LEFT_WORLD or
 /// ENTER_WORLD_RESULT with SERVICE_UNAVAILABLE). Inputs while the link is down are dropped
 /// (the world corrects a client whose next move is too far from where it knows it).
@@ -103,9 +103,12 @@ final class WorldLink: WorldSessionLink, Sendable {
 
     func join(session: UInt64, _ join: WorldJoin) -> UInt64? {
         let input = Input(session: session, join: join)
+        // A replay re-admits a character the world lost with the link: an ordinary join.
+        var replay = join
+        replay.resume = false
         let (epoch, waiter): (UInt64?, CheckedContinuation<Void, Never>?) = state.withLock { state in
             guard state.connected, !state.draining else { return (nil, nil) }
-            state.admissions[session] = Admission(join: join, epoch: state.epoch)
+            state.admissions[session] = Admission(join: replay, epoch: state.epoch)
             if state.refreshing {
                 state.held.append(input)
                 return (state.epoch, nil)
@@ -310,19 +313,20 @@ final class WorldLink: WorldSessionLink, Sendable {
     }
 
     /// What a connection gets for a join result or a leave from the world (updates go straight
-    /// through): the output itself, nothing (the acceptance of a replayed join: the client
-    /// never left), or LEFT_WORLD with the world's code (a replayed join the world refused).
+    /// through): the output itself, `readmitted` (the acceptance of a replayed join: the client
+    /// never left, but its entity id and everything it saw are stale: it gets VIEW_RESET), or
+    /// LEFT_WORLD with the world's code (a replayed join the world refused).
     /// Called for each such output while the registry routes a batch; they are rare.
     func route(_ output: WorldOutput, for session: UInt64) -> WorldOutput? {
         state.withLock { state in
             guard var admission = state.admissions[session] else { return output }
             switch output {
-            case .joined:
+            case .joined(let entry):
                 let readmitted = admission.replaying && admission.admitted
                 admission.admitted = true
                 admission.replaying = false
                 state.admissions[session] = admission
-                return readmitted ? nil : output
+                return readmitted ? .readmitted(entry) : output
             case .rejected(let code):
                 state.admissions[session] = nil
                 return admission.replaying && admission.admitted ? .left(code) : output
@@ -331,7 +335,7 @@ final class WorldLink: WorldSessionLink, Sendable {
                 // answers in order); the pending join is still wanted.
                 if admission.admitted { state.admissions[session] = nil }
                 return output
-            case .update:
+            case .update, .readmitted:
                 return output
             }
         }

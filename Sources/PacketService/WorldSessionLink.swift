@@ -17,10 +17,15 @@ protocol WorldSessionLink: Sendable {
 public struct WorldJoin: Sendable, Equatable {
     public var character: CharacterRecord
     public var accountId: String
+    /// RESUME: if the character is in the world already (link-dead, here or on another gateway),
+    /// the world hands it to this session with its entity and live position and sends a fresh
+    /// snapshot; otherwise an ordinary join.
+    public var resume: Bool
 
-    public init(character: CharacterRecord, accountId: String) {
+    public init(character: CharacterRecord, accountId: String, resume: Bool = false) {
         self.character = character
         self.accountId = accountId
+        self.resume = resume
     }
 }
 
@@ -30,6 +35,9 @@ enum WorldOutput: Sendable, Equatable {
     case update(Data)
     /// The join was accepted.
     case joined(WorldEntry)
+    /// The world re-admitted the session, as a new entity, after the link broke and came back
+    /// (the client gets VIEW_RESET; see `WorldLink.route`).
+    case readmitted(WorldEntry)
     /// The join was refused with this code.
     case rejected(ResultCode)
     /// The world removed the character (or acknowledged our leave) with this code.

@@ -95,12 +95,49 @@ extension ClientScreenModel {
         return []
     }
 
+    // MARK: reconnecting
+
+    /// A drop in the world and the SDK's resume (`.reconnecting`, `.resumed`, `.reentered`), or
+    /// a VIEW_RESET: the status line says what is going on, and the view is rebuilt from the
+    /// fresh snapshot that follows. Keys keep working; steps wait until the character is back.
+    mutating func reconnectEvent(_ event: ClientEvent) -> [ClientCall] {
+        guard world != nil, screen == .inWorld || screen == .leavingWorld else { return [] }
+        world!.view.apply(event)
+        let note: String
+        switch event {
+        case .reconnecting:
+            world!.reconnecting = true
+            world!.pendingStep = nil
+            note = Messages.reconnecting
+            setStatus(note, .alert, sticky: true)
+        case .resumed(let session):
+            world!.reconnecting = false
+            world!.resumes += 1
+            world!.entry = session.entry
+            note = Messages.resumed
+            setStatus(note, .good)
+        case .reentered(_, let entry, let code):
+            world!.reconnecting = false
+            world!.resumes += 1
+            world!.entry = entry
+            note = Messages.reentered(code)
+            setStatus(note, .good)
+        case .viewReset:
+            note = Messages.viewReset
+            setStatus(note)
+        default:
+            return []
+        }
+        world!.appendLog(LogLine(kind: .system, text: note), limit: settings.logLimit)
+        return []
+    }
+
     // MARK: moving
 
     /// Each tick: takes the waiting key step, or the next step of a `/move` walk, when the
     /// speed limit allows.
     mutating func worldTick() -> [ClientCall] {
-        guard screen == .inWorld, let state = world else { return [] }
+        guard screen == .inWorld, let state = world, !state.reconnecting else { return [] }
         if let last = state.lastStepAt, now - last < stepInterval { return [] }
         guard let position = state.view.selfPosition else { return [] }
         var target: (x: Float, y: Float)
@@ -235,6 +272,11 @@ extension ClientScreenModel {
 
     private mutating func chat(_ text: String) -> [ClientCall] {
         guard !text.isEmpty else { return [] }
+        if world?.reconnecting == true {
+            // The SDK would drop it: say so instead of losing it silently.
+            setStatus("Not sent: reconnecting to the server, try again in a moment.", .alert)
+            return []
+        }
         // The protocol's limit; the editor already stops there, plain mode lines may not.
         return [.say(text.truncatedUTF8(maxBytes: ProtocolLimits.maxChatBytes))]
     }

@@ -176,6 +176,10 @@ public struct ClientScreenModel: Sendable {
         public var movesSent = 0
         /// CORRECTIONs received since entering.
         public var corrections = 0
+        /// The connection dropped and the SDK is resuming the character: steps wait.
+        public var reconnecting = false
+        /// Times the character was resumed (or entered again) after a drop.
+        public var resumes = 0
     }
 
     /// A step direction; north is up on the screen, towards smaller y.
@@ -231,6 +235,8 @@ public struct ClientScreenModel: Sendable {
     /// World events that arrived before ENTER_WORLD's answer reached the model (the events
     /// stream and the request's answer travel separately).
     var earlyEvents: [ClientEvent] = []
+    /// Why the SDK could not resume after a drop; the session ends with it.
+    var resumeFailure: GameClientError?
     /// True from a successful connect until the connection ends.
     var connected = false
     var transcript: [String] = []
@@ -447,7 +453,16 @@ public struct ClientScreenModel: Sendable {
         case .disconnected(let code, let message):
             return end("Disconnected", Messages.disconnected(code, message: message), code: ExitStatus.disconnected)
         case .connectionClosed:
+            if let failure = resumeFailure {
+                return end("Connection lost", Messages.resumeFailed(failure, server: server), code: ExitStatus.connectionLost)
+            }
             return end("Connection lost", "The connection to the server was lost", code: ExitStatus.connectionLost)
+        case .reconnecting, .resumed, .reentered, .viewReset:
+            return reconnectEvent(event)
+        case .resumeFailed(let reason):
+            resumeFailure = reason
+            world?.reconnecting = false
+            return []
         }
     }
 

@@ -14,9 +14,16 @@ public struct LaunchConfiguration: Equatable, Sendable {
     /// Where the token came from ("MMO_SESSION_TOKEN", "--token-file PATH", "--token"), for
     /// messages; never the token itself.
     public var tokenSource: String
+    /// Connect with TLS: the server was written `mmos://host:port`, or `--tls` / a CA file.
+    public var tls = false
+    /// Trust only the CA certificate(s) in this PEM file (`--ca-file`, `MMO_CA_FILE`); nil: the
+    /// system's trust store.
+    public var caFile: String?
 
-    /// Environment variable naming the server, `host:port`.
+    /// Environment variable naming the server, `host:port` or `mmos://host:port` (TLS).
     public static let serverVariable = "MMO_SERVER"
+    /// Environment variable naming a CA file to trust for TLS (a private or development CA).
+    public static let caFileVariable = "MMO_CA_FILE"
     /// Environment variable holding the session token.
     public static let tokenVariable = "MMO_SESSION_TOKEN"
     /// Used when neither `--server` nor `MMO_SERVER` says otherwise.
@@ -31,14 +38,17 @@ public struct LaunchConfiguration: Equatable, Sendable {
     }
 
     /// Resolves the configuration. Precedence: `--server` over `MMO_SERVER`; `--token-file`
-    /// over `--token` over `MMO_SESSION_TOKEN`.
+    /// over `--token` over `MMO_SESSION_TOKEN`; `--ca-file` over `MMO_CA_FILE`. TLS is on when
+    /// the server is written `mmos://`, with `tls` (`--tls`), or with a CA file.
     /// - Parameter readFile: reads a token file (injected so tests need no files).
     public static func resolve(
-        server: String?, tokenFile: String?, token: String?, environment: [String: String],
+        server: String?, tokenFile: String?, token: String?, tls: Bool = false, caFile: String? = nil, environment: [String: String],
         readFile: (String) throws -> String
     ) throws(Problem) -> LaunchConfiguration {
         let serverText = server ?? environment[serverVariable].flatMap { $0.isEmpty ? nil : $0 } ?? defaultServer
         let (host, port) = try parseServer(serverText)
+        let caFile = caFile ?? environment[caFileVariable].flatMap { $0.isEmpty ? nil : $0 }
+        let useTLS = tls || isTLS(serverText) || caFile != nil
         let value: String
         let source: String
         if let tokenFile {
@@ -62,13 +72,24 @@ public struct LaunchConfiguration: Equatable, Sendable {
         guard !trimmed.contains(where: { $0.isNewline || $0 == " " }) else {
             throw Problem("The session token from \(source) contains spaces or several lines: it should be one token")
         }
-        return LaunchConfiguration(host: host, port: port, token: trimmed, tokenSource: source)
+        return LaunchConfiguration(host: host, port: port, token: trimmed, tokenSource: source, tls: useTLS, caFile: caFile)
     }
 
-    /// "host:port", "host" (port 7777), "[::1]:7777".
+    /// True for a server written `mmos://host:port`.
+    public static func isTLS(_ server: String) -> Bool {
+        server.trimmingSpaces.lowercased().hasPrefix("mmos://")
+    }
+
+    /// "host:port", "host" (port 7777), "[::1]:7777", each optionally as `mmo://...` (plain) or
+    /// `mmos://...` (TLS, see `isTLS`).
     public static func parseServer(_ text: String, defaultPort: Int = 7777) throws(Problem) -> (host: String, port: Int) {
-        let text = text.trimmingSpaces
+        var text = text.trimmingSpaces
+        for scheme in ["mmos://", "mmo://"] where text.lowercased().hasPrefix(scheme) {
+            text = String(text.dropFirst(scheme.count))
+            if text.hasSuffix("/") { text = String(text.dropLast()) }
+        }
         guard !text.isEmpty else { throw Problem("Empty server address") }
+        guard !text.contains("://") else { throw Problem("Bad server address \(text): use host:port, mmo://host:port or mmos://host:port (TLS)") }
         var host = text
         var portText: Substring?
         if text.hasPrefix("[") {

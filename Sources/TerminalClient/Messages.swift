@@ -4,6 +4,19 @@ import MMOProtocol
 /// What the player reads: result codes and SDK errors turned into sentences, class and zone
 /// names. Kept in one place so every screen (and the plain mode) says the same thing.
 public enum Messages {
+    // Reconnecting (the SDK resumes the character after a drop).
+    static let reconnecting = "Connection lost — reconnecting…"
+    static let resumed = "Resumed: you are back in the world."
+    static let viewReset = "The world reconnected: the view was refreshed."
+
+    static func reentered(_ code: ResultCode) -> String {
+        "Resumed by logging in again (the server refused the resume: \(code.name))."
+    }
+
+    static func resumeFailed(_ error: GameClientError, server: String) -> String {
+        "The connection to the server was lost and could not be resumed: " + Messages.error(error, server: server)
+    }
+
     /// Character classes, by protocol class id (docs/protocol.md).
     public static let classes: [(id: UInt8, name: String)] = [(1, "Warrior"), (2, "Mage"), (3, "Rogue"), (4, "Cleric")]
 
@@ -131,6 +144,7 @@ public enum Messages {
         case .refused(let code, _): serverProblem(code)
         case .disconnected(let code, let message): disconnected(code, message: message)
         case .connectFailed: "Cannot reach the game server at \(server): is it running? Try again later"
+        case .tlsFailed(let reason): "Cannot connect securely to the game server (\(reason))"
         case .connectionClosed: "The connection to the server was lost"
         case .timedOut: "The server did not answer in time: try again later"
         case .protocolViolation(let reason): "The server sent something this client does not understand (\(reason)): update the game"

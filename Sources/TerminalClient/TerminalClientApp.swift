@@ -167,7 +167,9 @@ public enum TerminalClientApp {
         if case .connect = command {
             Task {
                 do {
-                    let connection = try await GameClient.connect(host: launch.host, port: launch.port, clientName: clientName)
+                    var configuration = GameClientConfiguration()
+                    configuration.tls = launch.clientTLS
+                    let connection = try await GameClient.connect(host: launch.host, port: launch.port, clientName: clientName, configuration: configuration)
                     sink.yield(.connected(connection))
                 } catch {
                     sink.yield(.input(.failed(.connect, clientError(error))))

@@ -5,7 +5,13 @@ public enum PlayerCommand: Sendable, Equatable {
     /// even for a character that was in the world before. `stateVersion` is the version of the
     /// record zone and position came from (0: unknown); the world starts the character from its
     /// own live state instead when it holds a newer one.
-    case join(PlayerProfile, zoneID: UInt32, position: Position, stateVersion: UInt64 = 0)
+    ///
+    /// `resume` (RESUME after a dropped connection): if the character is in the world already,
+    /// under whatever session, it moves to this session instead: same entity, same position, and
+    /// this session gets a fresh snapshot (`appear` for itself, then for everyone in view);
+    /// observers see nothing, and the old session is told `left(LOGGED_IN_ELSEWHERE)`. Without
+    /// the character present it is an ordinary join.
+    case join(PlayerProfile, zoneID: UInt32, position: Position, stateVersion: UInt64 = 0, resume: Bool = false)
     /// Walk to a position. `seq` is echoed in a correction if the move is refused.
     case move(seq: UInt32, to: Position)
     /// Say-chat to everyone nearby. The gateway enforces the length and rate limits; the world

@@ -3,7 +3,8 @@ import MMOProtocol
 /// The per-player data the simulation's hot loops do not need (positions, views and updates
 /// are separate columns).
 struct PlayerInfo {
-    let key: SessionKey
+    /// Changes only when a RESUME moves the player to a new session (`WorldSimulation.rebind`).
+    var key: SessionKey
     let entityID: UInt64
     let characterID: UInt64
     let zoneIndex: Int

@@ -11,6 +11,8 @@ public struct SimulationCounters: Sendable, Equatable {
     public var inputsForUnknownSessions = 0
     /// Joins refused, any reason.
     public var joinsRejected = 0
+    /// RESUMEs that moved a character already in the world to a new session.
+    public var resumes = 0
 
     public init() {}
 }

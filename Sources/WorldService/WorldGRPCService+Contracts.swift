@@ -24,7 +24,9 @@ extension GatewayInput {
             let profile = PlayerProfile(
                 characterID: join.characterID, accountID: join.accountID, name: join.name,
                 classID: UInt8(clamping: join.classID), appearance: join.appearance, level: UInt16(clamping: join.level))
-            command = .join(profile, zoneID: join.zoneID, position: Position(x: join.x, y: join.y), stateVersion: join.stateVersion)
+            command = .join(
+                profile, zoneID: join.zoneID, position: Position(x: join.x, y: join.y), stateVersion: join.stateVersion,
+                resume: join.resume)
         case .move(let move)?:
             command = .move(seq: move.seq, to: Position(x: move.x, y: move.y))
         case .say(let say)?:

@@ -14,6 +14,7 @@ struct WorldMetrics: Sendable {
     let movesOutOfBounds: Counter
     let chatDropped: Counter
     let joinsRejected: Counter
+    let resumes: Counter
     let statesSaved: Counter
     let saveFailures: Counter
 
@@ -30,6 +31,7 @@ struct WorldMetrics: Sendable {
             label: "mmo_world_moves_rejected_total", dimensions: [("reason", "out_of_bounds")], factory: factory)
         chatDropped = Counter(label: "mmo_world_chat_dropped_total", factory: factory)
         joinsRejected = Counter(label: "mmo_world_joins_rejected_total", factory: factory)
+        resumes = Counter(label: "mmo_world_resumes_total", factory: factory)
         statesSaved = Counter(label: "mmo_world_character_states_saved_total", factory: factory)
         saveFailures = Counter(label: "mmo_world_save_failures_total", factory: factory)
     }
@@ -43,5 +45,6 @@ struct WorldMetrics: Sendable {
         add(movesOutOfBounds, counters.movesOutOfBounds, previous.movesOutOfBounds)
         add(chatDropped, counters.chatInvalid, previous.chatInvalid)
         add(joinsRejected, counters.joinsRejected, previous.joinsRejected)
+        add(resumes, counters.resumes, previous.resumes)
     }
 }

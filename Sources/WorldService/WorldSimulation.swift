@@ -233,7 +233,10 @@ public struct WorldSimulation {
     // MARK: commands
 
     mutating func apply(_ command: PlayerCommand, from key: SessionKey, now: Duration) {
-        if case .join(let profile, let zoneID, let position, let stateVersion) = command {
+        if case .join(let profile, let zoneID, let position, let stateVersion, let resume) = command {
+            if resume, sessions[key] == nil, let slot = characters[profile.characterID] {
+                return rebind(slot, to: key)
+            }
             return join(key, profile: profile, zoneID: zoneID, position: position, recordVersion: stateVersion, now: now)
         }
         guard let slot = sessions[key] else {
@@ -361,6 +364,31 @@ public struct WorldSimulation {
         // The player sees itself first, so its client knows its own entity before any neighbour.
         push(.appear(appearance(of: slot)), to: slot)
         entered.append(slot)
+    }
+
+    /// RESUME of a character in the world: the player in `slot` now answers to `key`, keeping its
+    /// entity, position, movement budget and view pairs (so observers see nothing). The old
+    /// session is told it is out (`left(LOGGED_IN_ELSEWHERE)`: its gateway forgets it); the new
+    /// one gets `joined` with the same entity id, then a fresh snapshot: `appear` for itself,
+    /// then for everyone in view. Whatever was queued for the old session this tick is dropped:
+    /// the snapshot supersedes it.
+    mutating func rebind(_ slot: Int32, to key: SessionKey) {
+        let s = Int(slot)
+        let old = players[s].key
+        sessions.removeValue(forKey: old)
+        players[s].key = key
+        sessions[key] = slot
+        updates[s] = nil
+        spilled.removeValue(forKey: slot)
+        counters.resumes += 1
+        outputs.append(SessionOutput(key: old, outcome: .left(.loggedInElsewhere)))
+        outputs.append(SessionOutput(
+            key: key,
+            outcome: .joined(entityID: players[s].entityID, zoneID: zones[players[s].zoneIndex].zone.id, position: positions[s])))
+        push(.appear(appearance(of: slot)), to: slot)
+        // In a stable order (entity ids), so a resumed client's snapshot is reproducible.
+        let seen = views[s].keys.sorted { players[Int($0)].entityID < players[Int($1)].entityID }
+        for other in seen { push(.appear(appearance(of: other)), to: slot) }
     }
 
     mutating func reject(_ key: SessionKey, _ code: ResultCode) {

@@ -64,11 +64,13 @@ struct LoadCommand: AsyncParsableCommand {
 
     /// The run's settings with `tokens` still to be filled in from the file.
     func load(tokens: [String]) -> LoadConfiguration {
-        LoadConfiguration(
+        var configuration = LoadConfiguration(
             host: server.host, port: server.port, tokens: tokens, duration: .seconds(duration),
             moveInterval: .milliseconds(moveIntervalMs), chatInterval: .seconds(chatIntervalS), spread: spread,
             center: centerX.flatMap { x in centerY.map { BotPosition(x: x, y: $0) } }, maxSpeed: maxSpeed, classId: classId,
             namePrefix: namePrefix, concurrency: concurrency, requestTimeout: .seconds(requestTimeout))
+        configuration.tls = server.resolved.tls
+        return configuration
     }
 
     func validate() throws {

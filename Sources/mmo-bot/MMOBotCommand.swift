@@ -11,13 +11,39 @@ struct MMOBotCommand: AsyncParsableCommand {
         subcommands: [ScenarioCommand.self, LoadCommand.self, PingCommand.self, WalkCommand.self])
 }
 
-/// Where the packet service listens.
+/// Where the packet service listens, and whether to use TLS.
 struct ServerOptions: ParsableArguments {
-    @Option(help: "Packet service host.")
-    var host = "127.0.0.1"
+    @Option(name: .customLong("host"), help: "Packet service host.")
+    var hostOption = "127.0.0.1"
 
-    @Option(help: "Packet service port.")
-    var port = 7777
+    @Option(name: .customLong("port"), help: "Packet service port.")
+    var portOption = 7777
+
+    @Option(name: .customLong("server"), help: "Packet service as mmos://HOST:PORT (TLS), mmo://HOST:PORT or HOST:PORT; overrides --host/--port.")
+    var serverOption: String?
+
+    @Flag(name: .customLong("tls"), help: "Connect with TLS (as mmos:// does), verifying the server's certificate.")
+    var tlsFlag = false
+
+    @Option(name: .customLong("ca-file"), help: "Trust only the CA certificate(s) in this PEM file (e.g. dev-certs/ca.pem); implies --tls.")
+    var caFile: String?
+
+    /// The flags resolved (`validate()` has checked they resolve).
+    var resolved: BotServer {
+        (try? BotServer.resolve(host: hostOption, port: portOption, server: serverOption, tls: tlsFlag, caFile: caFile))
+            ?? BotServer(host: hostOption, port: portOption)
+    }
+
+    var host: String { resolved.host }
+    var port: Int { resolved.port }
+
+    func validate() throws {
+        do {
+            _ = try BotServer.resolve(host: hostOption, port: portOption, server: serverOption, tls: tlsFlag, caFile: caFile)
+        } catch {
+            throw error.validationError
+        }
+    }
 }
 
 extension BotConfigurationError {

@@ -17,7 +17,8 @@ struct PingCommand: AsyncParsableCommand {
 
     func run() async throws {
         Stdout.lineBuffer()
-        let configuration = PingConfiguration(host: server.host, port: server.port, count: count, interval: .milliseconds(intervalMs))
+        var configuration = PingConfiguration(host: server.host, port: server.port, count: count, interval: .milliseconds(intervalMs))
+        configuration.tls = server.resolved.tls
         guard await PingRun.run(configuration, output: { print($0) }) else { throw ExitCode.failure }
     }
 }

@@ -54,11 +54,13 @@ struct ScenarioCommand: AsyncParsableCommand {
     var maxSpeed: Float = 7
 
     var scenario: ScenarioConfiguration {
-        ScenarioConfiguration(
+        var configuration = ScenarioConfiguration(
             host: server.host, port: server.port, token: token, character: character, classId: classId, expectPeer: expectPeer,
             say: say, timeout: .seconds(timeout), target: x.flatMap { x in y.map { BotPosition(x: x, y: $0) } },
             grace: .seconds(grace), chatEvery: .seconds(chatEvery), stepInterval: .milliseconds(stepMilliseconds),
             maxSpeed: maxSpeed)
+        configuration.tls = server.resolved.tls
+        return configuration
     }
 
     func validate() throws {

@@ -12,7 +12,9 @@ struct WalkCommand: AsyncParsableCommand {
             (retrying all of it for --retry-for seconds), then walks toward --target-x at --speed \
             for --seconds, adopting the server's CORRECTIONs, leaves and logs out. Prints ENTERED, \
             MOVE, CORRECTION, LEFT/CLOSED and DONE lines with Unix-millisecond stamps; exits 0 when \
-            the character entered the world.
+            the character entered the world. A dropped connection is resumed by the SDK and walked \
+            through: RECONNECTING, RESUMED or REENTERED (or RESUME_FAILED) lines, and a last line \
+            RECONNECTS drops=N resumed=N reentered=N lost=0|1.
             """)
 
     @OptionGroup var server: ServerOptions
@@ -39,9 +41,11 @@ struct WalkCommand: AsyncParsableCommand {
     var retryFor: Double = 0
 
     var walk: WalkConfiguration {
-        WalkConfiguration(
+        var configuration = WalkConfiguration(
             host: server.host, port: server.port, token: token, character: character, targetX: targetX, speed: speed,
             stepInterval: .milliseconds(stepMilliseconds), duration: .seconds(seconds), retryFor: .seconds(retryFor))
+        configuration.tls = server.resolved.tls
+        return configuration
     }
 
     func validate() throws {

@@ -11,7 +11,7 @@ struct MMOClientCommand: AsyncParsableCommand {
         abstract: "Play the MMO in a terminal.",
         discussion: """
             Normally started by the launcher, which puts the server address in MMO_SERVER \
-            (host:port) and your session token in MMO_SESSION_TOKEN. Full-screen when run in a \
+            (host:port, or mmos://host:port for TLS) and your session token in MMO_SESSION_TOKEN. Full-screen when run in a \
             terminal; --plain (or a non-terminal stdin/stdout) gives line-by-line output and reads \
             commands from stdin. Keys and commands: docs/terminal-client.md, or /help in the game.
 
@@ -19,8 +19,14 @@ struct MMOClientCommand: AsyncParsableCommand {
             (logged in elsewhere, shutdown), 4 server unreachable or connection lost.
             """)
 
-    @Option(help: "Game server as host:port (default: $MMO_SERVER, else 127.0.0.1:7777).")
+    @Option(help: "Game server as host:port, or mmos://host:port for TLS (default: $MMO_SERVER, else 127.0.0.1:7777).")
     var server: String?
+
+    @Flag(help: "Connect with TLS (as mmos:// does), verifying the server's certificate.")
+    var tls = false
+
+    @Option(name: .customLong("ca-file"), help: "Trust only the CA certificate(s) in this PEM file (default: $MMO_CA_FILE, else the system's); implies --tls.")
+    var caFile: String?
 
     @Option(name: .customLong("token-file"), help: "Read the session token from this file (keep it mode 600).")
     var tokenFile: String?
@@ -46,7 +52,7 @@ struct MMOClientCommand: AsyncParsableCommand {
         let launch: LaunchConfiguration
         do {
             launch = try LaunchConfiguration.resolve(
-                server: server, tokenFile: tokenFile, token: token,
+                server: server, tokenFile: tokenFile, token: token, tls: tls, caFile: caFile,
                 environment: ProcessInfo.processInfo.environment,
                 readFile: { path in
                     if let attributes = try? FileManager.default.attributesOfItem(atPath: path),

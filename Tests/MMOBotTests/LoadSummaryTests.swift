@@ -95,6 +95,9 @@ struct LoadSummaryTests {
         recorder.connected.store(3, ordering: .relaxed)
         recorder.fail("login: TOKEN_UNKNOWN")
         recorder.fail("connect: CONNECT_FAILED")
+        recorder.reconnects.store(3, ordering: .relaxed)
+        recorder.resumed.store(2, ordering: .relaxed)
+        recorder.reentered.store(1, ordering: .relaxed)
         let s = summary(
             recorder: recorder, window: .seconds(2), after: snapshot(moves: 300, updates: 20, events: 900, received: 2_000_000, sent: 150_000))
         #expect(s.textLines == [
@@ -108,6 +111,7 @@ struct LoadSummaryTests {
             "move->neighbour latency: p50 -  p90 -  p99 -  max -  (0 samples), 0 move events unmatched",
             "login latency:           p50 -  p90 -  p99 -  max -  (0 samples)",
             "connect->in world:       p50 -  p90 -  p99 -  max -  (0 samples)",
+            "reconnects:  3 drops in the world, 2 resumed, 1 re-entered after a refused resume, 0 lost",
         ])
     }
 

@@ -115,9 +115,11 @@ struct ScenarioRunTests {
         #expect(lines.contains("PASS logged out"))
     }
 
-    @Test("losing the connection in the world fails the run at once")
+    @Test("losing the connection in the world for good fails the run once the resume gives up")
     func connectionLost() async throws {
-        let server = try await FakeGameServer.start(.init(tokens: ["ta"]))
+        var options = FakeGameServer.Options(tokens: ["ta"])
+        options.graceSeconds = 1  // the SDK tries to resume for the grace period, then gives up
+        let server = try await FakeGameServer.start(options)
         var configuration = scenario(server, token: "ta", character: "Alice", peer: "Bob")
         configuration.timeout = .seconds(30)
         let lines = LineCollector()
@@ -127,7 +129,27 @@ struct ScenarioRunTests {
         let started = ContinuousClock.now
         #expect(await run.value == false)
         #expect(ContinuousClock.now - started < .seconds(5))
-        #expect(lines.contains("FAIL connection lost while in world: connection closed"))
+        #expect(lines.contains("INFO connection lost in the world (connection closed); reconnecting"))
+        #expect(lines.contains("FAIL connection lost while in world: could not resume: "))
+    }
+
+    @Test("a drop in the world is resumed and the scenario plays on and passes")
+    func playsThroughDrop() async throws {
+        let server = try await FakeGameServer.start(.init(tokens: ["ta"]))
+        defer { Task { await server.shutdown() } }
+        var configuration = scenario(server, token: "ta", character: "Alice", peer: nil)
+        configuration.timeout = .seconds(10)
+        configuration.minimumPlay = .milliseconds(1500)
+        let lines = LineCollector()
+        let run = Task { await ScenarioRun(configuration: configuration, output: lines.output).play() }
+        try await eventually("the bot is in the world") { server.log.moves > 0 }
+        server.drop(character: "Alice")
+        #expect(await run.value == true, "\(lines.lines)")
+        #expect(lines.contains("INFO connection lost in the world (connection closed); reconnecting"))
+        #expect(lines.contains("INFO resumed as entity "))
+        #expect(lines.contains("PASS no moves corrected"))
+        #expect(lines.contains("PASS logged out"))
+        #expect(server.log.resumes == 1)
     }
 
     @Test("nothing listening fails the connect step")

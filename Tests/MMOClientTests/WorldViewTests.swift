@@ -88,3 +88,42 @@ import Testing
         #expect(LatencyHistogram().percentile(0.5) == nil)
     }
 }
+
+@Suite("WorldView after a resume or a VIEW_RESET")
+struct WorldViewResetTests {
+    private func populated() -> WorldView {
+        var view = WorldView(entry: WorldEntry(entityId: 1, zoneId: 1, x: 10, y: 20, tickRateHz: 20), selfName: "Alice")
+        view.apply(.world(tick: 1, events: [
+            .appear(.init(entityId: 1, name: "Alice", classId: 1, appearance: 0, level: 1, x: 10, y: 20)),
+            .appear(.init(entityId: 2, name: "Bob", classId: 1, appearance: 0, level: 1, x: 12, y: 20)),
+            .chat(entityId: 2, name: "Bob", text: "hi"),
+        ]))
+        return view
+    }
+
+    @Test func resumedForgetsEveryoneAndTakesTheNewEntity() {
+        var view = populated()
+        view.apply(.reconnecting(reason: .connectionClosed))
+        #expect(view.sees("Bob"), "nothing changes until the client is back")
+        let entry = WorldEntry(entityId: 7, zoneId: 1, x: 11, y: 20, tickRateHz: 20)
+        view.apply(.resumed(ResumedSession(accountId: "a", displayName: "A", characterId: 100, entry: entry)))
+        #expect(view.selfEntityId == 7)
+        #expect(view.entities.keys.sorted() == [7])
+        #expect(view.entity(named: "Alice")?.id == 7)
+        #expect(view.selfPosition.map { $0.x == 11 && $0.y == 20 } == true)
+        #expect(view.inWorld)
+        #expect(view.chatLines(from: "Bob").count == 1, "chat heard is kept")
+        view.apply(.world(tick: 9, events: [.appear(.init(entityId: 3, name: "Bob", classId: 1, appearance: 0, level: 1, x: 12, y: 20))]))
+        #expect(view.entity(named: "Bob")?.id == 3)
+    }
+
+    @Test func reenteredAndViewResetDoTheSame() {
+        var view = populated()
+        view.apply(.reentered(characterId: 100, entry: WorldEntry(entityId: 8, zoneId: 1, x: 1, y: 2, tickRateHz: 20), resumeCode: .resumeRejected))
+        #expect(view.selfEntityId == 8 && view.others.isEmpty)
+        view = populated()
+        view.apply(.viewReset(entityId: 9, zoneId: 1, x: 3, y: 4))
+        #expect(view.selfEntityId == 9 && view.others.isEmpty)
+        #expect(view.selfPosition.map { $0.x == 3 && $0.y == 4 } == true)
+    }
+}

@@ -27,6 +27,13 @@ extension ConnectionStateMachine {
 
 let entry = WorldEntry(entityId: 1001, zoneId: 7, x: 10.5, y: -4, tickRateHz: 20)
 
+/// Limits with resuming off (`packet.resumeGraceSeconds` 0): a drop leaves the world at once.
+let noResume: ConnectionStateMachine.Limits = {
+    var l = limits
+    l.resumeGrace = .zero
+    return l
+}()
+
 /// A machine driven through the real events into `state`.
 func machine(in state: ConnectionState, limits custom: ConnectionStateMachine.Limits = limits) -> ConnectionStateMachine {
     var m = ConnectionStateMachine(limits: custom, now: t0)
@@ -50,7 +57,7 @@ let sampleMessages: [ClientMessage] = [
     .hello(.init(clientName: "test")), .ping(nonce: 7), .logout, .login(token: "token-acc-1"),
     .characterList, .characterCreate(name: "Arwen", classId: 1, appearance: 5),
     .characterDelete(characterId: 2), .enterWorld(characterId: 1), .move(seq: 3, x: 1, y: 2),
-    .say(text: "hello"), .leaveWorld,
+    .say(text: "hello"), .leaveWorld, .resume(token: "resume-token"),
 ]
 
 /// The protocol's legality table, restated from the spec (not read from OpcodeTable).
@@ -70,7 +77,7 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
     case .ping(let n): .write(.pong(nonce: n))
     case .logout: .close(CloseAction(disconnect: .ok, reason: "logged out", leaveWorld: state == .inWorld))
     case .login(let token): .validateSession(token: token)
-    case .resume: .write(.error(requestOpcode: Opcode.resume.rawValue, code: .illegalState))  // until resume lands
+    case .resume(let token): .claimResumeToken(token)
     case .characterList: .listCharacters(accountId: "acc-1")
     case .characterCreate(let n, let c, let a): .createCharacter(accountId: "acc-1", name: n, classId: c, appearance: a)
     case .characterDelete(let id): .deleteCharacter(accountId: "acc-1", characterId: id)
@@ -358,12 +365,13 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
         var m = machine(in: .characterSelect)
         _ = m.receive(.enterWorld(characterId: 1))
         _ = m.selectCharacterCompleted(.success(selected(1)))
+        // Not in the world yet: nothing to keep link-dead, even at shutdown.
         #expect(m.kick(.serverShuttingDown, reason: "bye") == .close(CloseAction(disconnect: .serverShuttingDown, reason: "bye", leaveWorld: true)))
         #expect(m.worldJoinAccepted(entry) == .none)
     }
 
     @Test func peerClosingInTheWorldLeavesIt() {
-        var m = machine(in: .inWorld)
+        var m = machine(in: .inWorld, limits: noResume)
         #expect(m.connectionClosed() == .close(CloseAction(disconnect: nil, reason: "connection closed", leaveWorld: true)))
         #expect(m.connectionClosed() == .none)
         var n = machine(in: .characterSelect)
@@ -425,7 +433,9 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
             character: CharacterRecord(id: 2, name: "Hero2", classId: 2, appearance: 0xABCD, level: 3, zoneId: 7, x: 10.5, y: -4),
             accountId: "acc-1")))
         #expect(m.worldSessionOpen)
-        #expect(m.worldJoinAccepted(entry) == .write(.enterWorldResult(code: .ok, entry: entry)))
+        #expect(m.worldJoinAccepted(entry) == .writeAndIssueResumeToken(
+            .enterWorldResult(code: .ok, entry: entry),
+            ResumeTicket(accountId: "acc-1", displayName: "Name acc-1", sessionToken: "token-acc-1", characterId: 2)))
         #expect(m.state == .inWorld)
         #expect(m.acceptsWorldUpdates)
     }
@@ -616,6 +626,8 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
         #expect(m.timeoutDeadline == t0 + .seconds(110))
         #expect(m.timerFired(now: t0 + .seconds(60)) == .none)
         let action = m.timerFired(now: t0 + .seconds(110))
-        #expect(action == .close(CloseAction(disconnect: .idleTimeout, reason: "no frame in time", leaveWorld: true)))
+        #expect(action == .close(CloseAction(
+            disconnect: .idleTimeout, reason: "no frame in time", leaveWorld: false,
+            linkDead: .init(accountId: "acc-1", characterId: 1))))
     }
 }

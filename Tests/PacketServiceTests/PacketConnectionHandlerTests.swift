@@ -11,18 +11,25 @@ struct TestConnection {
     let channel: NIOAsyncTestingChannel
     let id: UInt64
     private var reader = ServerFrameReader()
+    /// RESUME_TOKEN comes from an asynchronous store call, so its place among the other
+    /// messages varies: `receive` and `nothingWritten` set it aside here (unless a test asks
+    /// for it with `skipResumeTokens = false`).
+    var skipResumeTokens = true
+    private(set) var resumeTokens: [ServerMessage] = []
 
     static func services(
         authenticator: any SessionAuthenticator = FakeAuthenticator(),
         registry: SessionRegistry = SessionRegistry(maxConnections: 100),
         world: FakeWorldLink = FakeWorldLink(),
-        configuration: PacketServerConfiguration = .test
+        configuration: PacketServerConfiguration = .test,
+        resumeTokens: any ResumeTokenStore = MemoryResumeTokenStore()
     ) -> GatewayServices {
         GatewayServices(
             authenticator: authenticator,
             characters: FakeCharacters(),
             world: world,
             registry: registry,
+            resumeTokens: resumeTokens,
             metrics: PacketMetrics(),
             limits: .init(configuration),
             joinTimeout: .seconds(5),
@@ -52,15 +59,30 @@ struct TestConnection {
     /// The next server message (waits for it).
     mutating func receive() async throws -> ServerMessage {
         while true {
-            if let message = try reader.next() { return message }
+            if let message = try reader.next() {
+                if skipResumeTokens, case .resumeToken = message {
+                    resumeTokens.append(message)
+                    continue
+                }
+                return message
+            }
             reader.feed(try await channel.waitForOutboundWrite(as: ByteBuffer.self))
         }
     }
 
     /// True when nothing more was written.
     mutating func nothingWritten() async throws -> Bool {
-        if try reader.next() != nil { return false }
-        return try await channel.readOutbound(as: ByteBuffer.self) == nil
+        while true {
+            if let message = try reader.next() {
+                if skipResumeTokens, case .resumeToken = message {
+                    resumeTokens.append(message)
+                    continue
+                }
+                return false
+            }
+            guard let buffer = try await channel.readOutbound(as: ByteBuffer.self) else { return true }
+            reader.feed(buffer)
+        }
     }
 
     mutating func logIn(_ accountId: String = "acc-1") async throws {
@@ -287,8 +309,16 @@ let accepted = WorldOutput.joined(entry)
         deliver([accepted], to: 7, via: registry)
         _ = try await c.receive()
         try await c.channel.close()
-        #expect(world.inputs.last == .leave(session: 7), "closing in the world leaves it")
+        // A drop in the world leaves the character link-dead for the grace period...
+        #expect(world.inputs.last != .leave(session: 7))
+        #expect(registry.linkDeadCount == 1)
         #expect(registry.connectionCount == 0)
+        await c.channel.testingEventLoop.advanceTime(by: .seconds(59))
+        #expect(world.inputs.last != .leave(session: 7))
+        // ... then it leaves.
+        await c.channel.testingEventLoop.advanceTime(by: .seconds(1))
+        #expect(world.inputs.last == .leave(session: 7), "the grace period ended")
+        #expect(registry.linkDeadCount == 0)
     }
 
     @Test func worldLinkDownRefusesTheJoin() async throws {

@@ -151,6 +151,7 @@ struct ProtocolSpecTests {
             "HELLO timeout, seconds": packet.helloTimeout.inSeconds,
             "login timeout, seconds": packet.loginTimeout.inSeconds,
             "idle timeout, seconds": packet.idleTimeout.inSeconds,
+            "resume grace, seconds": packet.resumeGrace.inSeconds,
             "frames per second": packet.rateLimitFramesPerSecond,
             "frame burst": Double(packet.rateLimitBurst),
             "rate-limited frames before DISCONNECT": Double(packet.maxRateLimitedFrames),

@@ -48,5 +48,14 @@ extension WorldSimulation {
             from: key)
     }
 
+    /// Queues a RESUME join (see `PlayerCommand.join`'s `resume`).
+    mutating func resume(_ key: SessionKey, character: UInt64, zone: UInt32 = 1, at position: Position) {
+        submit(
+            .join(
+                PlayerProfile(characterID: character, name: "P\(character)", classID: 2, appearance: 7, level: 3),
+                zoneID: zone, position: position, resume: true),
+            from: key)
+    }
+
     func entity(_ key: SessionKey) -> UInt64 { player(key)!.entityID }
 }

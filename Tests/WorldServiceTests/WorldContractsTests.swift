@@ -34,7 +34,7 @@ struct WorldContractsTests {
         join.classID = 300
         join.level = 70_000
         input.kind = .join(join)
-        guard case .join(let profile, _, _, _)? = GatewayInput(input)?.command else { throw TestFailure("not a join") }
+        guard case .join(let profile, _, _, _, _)? = GatewayInput(input)?.command else { throw TestFailure("not a join") }
         #expect(profile.classID == .max && profile.level == .max)
     }
 

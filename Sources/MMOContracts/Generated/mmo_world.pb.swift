@@ -127,6 +127,13 @@ public nonisolated struct Mmo_PlayerJoin: Sendable {
   /// world's live state, if it still holds one, wins.
   public var stateVersion: UInt64 = 0
 
+  /// RESUME (docs/protocol.md "Reconnecting"): when the character is already in the world (held
+  /// by a link-dead session of this or another gateway), the world moves it to this session,
+  /// keeps its entity id and position, and sends this session a fresh snapshot; observers see
+  /// nothing. The old session is told LeftWorld(LOGGED_IN_ELSEWHERE). Without the character
+  /// present it is an ordinary join.
+  public var resume: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -435,7 +442,7 @@ nonisolated extension Mmo_GatewayInput: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Mmo_PlayerJoin: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PlayerJoin"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}character_id\0\u{3}account_id\0\u{1}name\0\u{3}class_id\0\u{1}appearance\0\u{1}level\0\u{3}zone_id\0\u{1}x\0\u{1}y\0\u{3}state_version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}character_id\0\u{3}account_id\0\u{1}name\0\u{3}class_id\0\u{1}appearance\0\u{1}level\0\u{3}zone_id\0\u{1}x\0\u{1}y\0\u{3}state_version\0\u{1}resume\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -453,6 +460,7 @@ nonisolated extension Mmo_PlayerJoin: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 8: try { try decoder.decodeSingularFloatField(value: &self.x) }()
       case 9: try { try decoder.decodeSingularFloatField(value: &self.y) }()
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.stateVersion) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.resume) }()
       default: break
       }
     }
@@ -489,6 +497,9 @@ nonisolated extension Mmo_PlayerJoin: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if self.stateVersion != 0 {
       try visitor.visitSingularUInt64Field(value: self.stateVersion, fieldNumber: 10)
     }
+    if self.resume != false {
+      try visitor.visitSingularBoolField(value: self.resume, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -503,6 +514,7 @@ nonisolated extension Mmo_PlayerJoin: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.x != rhs.x {return false}
     if lhs.y != rhs.y {return false}
     if lhs.stateVersion != rhs.stateVersion {return false}
+    if lhs.resume != rhs.resume {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

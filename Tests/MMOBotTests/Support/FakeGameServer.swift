@@ -11,6 +11,12 @@ import Synchronization
 /// others, every SAY echoed to all (the speaker too), LEFT_WORLD, and DISCONNECT(OK) on LOGOUT.
 /// A move longer than `maxStep` from the last accepted position is answered with a CORRECTION,
 /// as the real server's speed check would.
+///
+/// Reconnecting (docs/protocol.md "Reconnecting"): after ENTER_WORLD_RESULT(OK) and
+/// RESUME_RESULT(OK) it sends RESUME_TOKEN; a connection that drops in the world leaves its
+/// character link-dead, and RESUME with its token (once) takes it back as a new entity with a
+/// fresh snapshot. Tests cut connections (`drop`), stop answering (`silence`), send a
+/// DISCONNECT (`disconnectAll`) or a VIEW_RESET (`resetViews`) on demand.
 final class FakeGameServer: Sendable {
     struct Options: Sendable {
         /// Tokens that log in; any other gets LOGIN_RESULT(TOKEN_UNKNOWN).
@@ -22,6 +28,13 @@ final class FakeGameServer: Sendable {
         /// Longest accepted move; longer ones get a CORRECTION(MOVE_TOO_FAST).
         var maxStep: Float = 100
         var spawn = (x: Float(10), y: Float(20))
+        /// Answer every RESUME with RESUME_REJECTED (the fallback path).
+        var rejectResumes = false
+        var graceSeconds: UInt16 = 60
+        /// Serve RESUME this much later (a slow resume).
+        var resumeDelay: TimeAmount?
+        /// Answer the first this many RESUMEs SERVICE_UNAVAILABLE (a backend outage), token kept.
+        var unavailableResumes = 0
     }
 
     /// What the server saw, for assertions.
@@ -36,6 +49,14 @@ final class FakeGameServer: Sendable {
         var corrections = 0
         /// The last accepted position of each character, by name.
         var lastPositions: [String: BotPosition] = [:]
+        /// RESUME_TOKENs sent and RESUME tokens received, in order.
+        var resumeTokensIssued: [String] = []
+        var resumeTokensPresented: [String] = []
+        var resumes = 0
+        var resumesRejected = 0
+        var viewResets = 0
+        /// Connections cut by `drop`.
+        var dropped = 0
     }
 
     private final class Connection: Sendable {
@@ -55,6 +76,8 @@ final class FakeGameServer: Sendable {
         var name = ""
         var x: Float = 0
         var y: Float = 0
+        var characterId: UInt64 = 0
+        var resumeToken: String?
     }
 
     private struct State {
@@ -64,9 +87,14 @@ final class FakeGameServer: Sendable {
         var nextEntityId: UInt64 = 1000
         var tick: UInt64 = 0
         var log = Log()
+        var nextResumeToken = 0
+        /// Characters whose connection dropped in the world, by their resume token.
+        var linkDead: [String: Player] = [:]
+        /// Connections that get no answer to anything (a dead link that TCP has not noticed).
+        var silenced: Set<ObjectIdentifier> = []
     }
 
-    private let options: Options
+    fileprivate let options: Options
     private let state = Mutex(State())
     private let serverChannel = Mutex<(any Channel)?>(nil)
     private let boundPort = Atomic<Int>(0)
@@ -118,6 +146,8 @@ final class FakeGameServer: Sendable {
         // Sends are collected under the lock and made after it, so no write runs while locked.
         var sends: [(Connection, ServerMessage)] = []
         var close = false
+        var closeOthers: [Connection] = []
+        if state.withLock({ $0.silenced.contains(key) }) { return }
         state.withLock { state in
             func world(_ events: [WorldEvent], to target: Connection) {
                 state.tick += 1
@@ -168,12 +198,16 @@ final class FakeGameServer: Sendable {
                 state.nextEntityId += 1
                 entry.player.entity = state.nextEntityId
                 entry.player.name = character.name
-                entry.player.x = options.spawn.x
-                entry.player.y = options.spawn.y
+                entry.player.x = state.log.lastPositions[character.name]?.x ?? options.spawn.x
+                entry.player.y = state.log.lastPositions[character.name]?.y ?? options.spawn.y
+                entry.player.characterId = character.id
+                let resumeToken = issueResumeToken(&state)
+                entry.player.resumeToken = resumeToken
                 state.players[key] = entry
                 let me = appearance(of: entry.player)
                 sends.append((connection, .enterWorldResult(
-                    code: .ok, entry: WorldEntry(entityId: state.nextEntityId, zoneId: 1, x: options.spawn.x, y: options.spawn.y, tickRateHz: 20))))
+                    code: .ok, entry: WorldEntry(entityId: state.nextEntityId, zoneId: 1, x: entry.player.x, y: entry.player.y, tickRateHz: 20))))
+                sends.append((connection, .resumeToken(token: resumeToken, graceSeconds: options.graceSeconds)))
                 let visible = state.players.filter { $0.key != key && $0.value.player.entity != nil }.map { appearance(of: $0.value.player) }
                 world([me] + visible, to: connection)
                 for other in others(of: key) { world([me], to: other) }
@@ -202,27 +236,150 @@ final class FakeGameServer: Sendable {
                 state.log.leaves += 1
                 for other in others(of: key) { world([.disappear(entityId: entity)], to: other) }
                 entry.player.entity = nil
+                entry.player.resumeToken = nil
                 state.players[key] = entry
                 sends.append((connection, .leftWorld(code: .ok)))
             case .logout:
                 state.log.logouts += 1
+                // The token dies with a LOGOUT: the character is not left link-dead.
+                state.players[key]?.player.resumeToken = nil
                 sends.append((connection, .disconnect(code: .ok, message: "")))
                 close = true
             case .characterDelete(let id):
                 sends.append((connection, .characterDeleteResult(code: .characterNotFound, characterId: id)))
-            case .resume:
-                sends.append((connection, .resumeResult(code: .resumeRejected, session: nil)))
+            case .resume(let token):
+                state.log.resumeTokensPresented.append(token)
+                // A live connection holding the token (its drop not noticed yet) is taken over.
+                if let live = state.players.first(where: { $0.value.player.resumeToken == token && $0.key != key }) {
+                    state.players[live.key]?.player.resumeToken = nil
+                    state.linkDead[token] = state.players.removeValue(forKey: live.key)?.player
+                    sends.append((live.value.connection, .disconnect(code: .loggedInElsewhere, message: "resumed elsewhere")))
+                    closeOthers.append(live.value.connection)
+                }
+                if state.log.resumeTokensPresented.count <= options.unavailableResumes {
+                    sends.append((connection, .resumeResult(code: .serviceUnavailable, session: nil)))
+                    return
+                }
+                guard !options.rejectResumes, var player = state.linkDead.removeValue(forKey: token), let oldEntity = player.entity else {
+                    state.log.resumesRejected += 1
+                    sends.append((connection, .resumeResult(code: .resumeRejected, session: nil)))
+                    return
+                }
+                state.log.resumes += 1
+                state.nextEntityId += 1
+                player.entity = state.nextEntityId
+                let newToken = issueResumeToken(&state)
+                player.resumeToken = newToken
+                state.players[key] = (connection, player)
+                let session = ResumedSession(
+                    accountId: "acc-\(player.token)", displayName: "Player \(player.token)", characterId: player.characterId,
+                    entry: WorldEntry(entityId: state.nextEntityId, zoneId: 1, x: player.x, y: player.y, tickRateHz: 20))
+                sends.append((connection, .resumeResult(code: .ok, session: session)))
+                sends.append((connection, .resumeToken(token: newToken, graceSeconds: options.graceSeconds)))
+                let me = appearance(of: player)
+                let visible = state.players.filter { $0.key != key && $0.value.player.entity != nil }.map { appearance(of: $0.value.player) }
+                world([me] + visible, to: connection)
+                for other in others(of: key) { world([.disappear(entityId: oldEntity), me], to: other) }
+            }
+        }
+        let silenced = state.withLock { $0.silenced }
+        for (target, message) in sends where !silenced.contains(ObjectIdentifier(target)) { target.send(message) }
+        if close { connection.channel.close(promise: nil) }
+        for other in closeOthers { other.channel.close(promise: nil) }
+    }
+
+    private func issueResumeToken(_ state: inout State) -> String {
+        state.nextResumeToken += 1
+        let token = "rt\(state.nextResumeToken)x\(UInt64.random(in: 0...UInt64.max))"
+        state.log.resumeTokensIssued.append(token)
+        return token
+    }
+
+    // MARK: faults on demand
+
+    /// Cuts up to `count` connections of players in the world (all when nil), without a
+    /// DISCONNECT, as a network drop would; their characters stay link-dead. Returns how many.
+    @discardableResult
+    func drop(count: Int? = nil) -> Int {
+        let victims = state.withLock { state -> [Connection] in
+            let inWorld = state.players.values.filter { $0.player.entity != nil }.map(\.connection)
+            let chosen = Array(inWorld.prefix(count ?? inWorld.count))
+            state.log.dropped += chosen.count
+            return chosen
+        }
+        for victim in victims { victim.channel.close(promise: nil) }
+        return victims.count
+    }
+
+    /// Cuts the connection of the character `name` (in the world), as a network drop would.
+    func drop(character name: String) {
+        let victims = state.withLock { state -> [Connection] in
+            let chosen = state.players.values.filter { $0.player.entity != nil && $0.player.name == name }.map(\.connection)
+            state.log.dropped += chosen.count
+            return chosen
+        }
+        for victim in victims { victim.channel.close(promise: nil) }
+    }
+
+    /// Stops answering every open connection (a dead link TCP has not noticed): nothing is
+    /// read or sent on them any more. New connections are answered.
+    func silence() {
+        state.withLock { state in
+            for key in state.players.keys { state.silenced.insert(key) }
+        }
+    }
+
+    /// Sends `DISCONNECT(code)` to every connection in the world and closes it. Only IDLE_TIMEOUT
+    /// and SERVER_SHUTTING_DOWN leave the character link-dead.
+    func disconnectAll(code: ResultCode) {
+        let victims = state.withLock { state -> [Connection] in
+            let keep = code == .idleTimeout || code == .serverShuttingDown
+            return state.players.compactMap { key, value in
+                guard value.player.entity != nil else { return nil }
+                if !keep { state.players[key]?.player.resumeToken = nil }
+                return value.connection
+            }
+        }
+        for victim in victims {
+            victim.send(.disconnect(code: code, message: "test"))
+            victim.channel.close(promise: nil)
+        }
+    }
+
+    /// VIEW_RESET to every player in the world: a new entity id each, then a fresh snapshot.
+    func resetViews() {
+        var sends: [(Connection, ServerMessage)] = []
+        state.withLock { state in
+            for key in Array(state.players.keys) {
+                guard var entry = state.players[key], entry.player.entity != nil else { continue }
+                state.nextEntityId += 1
+                entry.player.entity = state.nextEntityId
+                state.players[key] = entry
+                state.log.viewResets += 1
+                sends.append((entry.connection, .viewReset(entityId: state.nextEntityId, zoneId: 1, x: entry.player.x, y: entry.player.y)))
+            }
+            for (connection, _) in sends {
+                let key = ObjectIdentifier(connection)
+                guard let me = state.players[key]?.player else { continue }
+                let visible = state.players.filter { $0.key != key && $0.value.player.entity != nil }.map { appearance(of: $0.value.player) }
+                state.tick += 1
+                sends.append((connection, .worldUpdate(tick: state.tick, events: [appearance(of: me)] + visible)))
             }
         }
         for (target, message) in sends { target.send(message) }
-        if close { connection.channel.close(promise: nil) }
     }
 
     private func disconnected(_ connection: Connection) {
         let key = ObjectIdentifier(connection)
         let (entity, others) = state.withLock { state -> (UInt64?, [Connection]) in
-            let entity = state.players.removeValue(forKey: key)?.player.entity
-            return (entity, state.players.values.filter { $0.player.entity != nil }.map(\.connection))
+            state.silenced.remove(key)
+            guard let player = state.players.removeValue(forKey: key)?.player else { return (nil, []) }
+            if let token = player.resumeToken, player.entity != nil {
+                // Link-dead: still in the world (others keep seeing it) until a RESUME.
+                state.linkDead[token] = player
+                return (nil, [])
+            }
+            return (player.entity, state.players.values.filter { $0.player.entity != nil }.map(\.connection))
         }
         guard let entity else { return }
         for other in others { other.send(.worldUpdate(tick: 0, events: [.disappear(entityId: entity)])) }
@@ -245,6 +402,11 @@ final class FakeGameServer: Sendable {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             guard let message = try? ClientMessage.decode(unwrapInboundIn(data)) else {
                 context.close(promise: nil)
+                return
+            }
+            if case .resume = message, let delay = server.options.resumeDelay {
+                let (server, connection) = (server, connection)
+                context.eventLoop.scheduleTask(in: delay) { server.received(message, from: connection) }
                 return
             }
             server.received(message, from: connection)
