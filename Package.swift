@@ -113,7 +113,7 @@ let package = Package(
         ),
         .target(
             name: "PacketService",
-            dependencies: ["MMOContracts", "MMOProtocol", "MMORedis",
+            dependencies: ["MMOContracts", "MMOProtocol", "MMORedis", "MMOUtils",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

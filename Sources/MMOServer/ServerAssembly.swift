@@ -190,7 +190,11 @@ private struct Builder {
                 // Mutual TLS when `grpc.tls.*` is set (docs/adr/0006-internal-mtls.md).
                 transportSecurity: configuration.grpcTLS?.serverSecurity ?? .plaintext,
                 // Explicit, not gRPC's default: the world link's messages are sized against it.
-                config: .defaults { $0.rpc.maxRequestPayloadSize = WorldLinkLimits.maxMessageBytes })
+                config: .defaults { [logger] in
+                    $0.rpc.maxRequestPayloadSize = WorldLinkLimits.maxMessageBytes
+                    // At the open-file limit the listener would spin a core on `accept`.
+                    $0.channelDebuggingCallbacks.onBindTCPListener = { ListenerAcceptPause.install(on: $0, listener: "gRPC \(kind.rawValue)", logger: logger) }
+                })
             // Only the TCP port checks the secret: in-process callers are this process.
             var interceptors = serverInterceptors
             if let secret = configuration.grpcSecret { interceptors.append(InternalCallAuthentication(secret: secret)) }

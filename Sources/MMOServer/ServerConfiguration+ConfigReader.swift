@@ -64,6 +64,8 @@ extension ServerConfiguration {
         .init(key: "world.finalSaveTimeoutSeconds", defaultValue: "300", help: "on shutdown, retry the final save this long before giving up and exiting non-zero with the number of characters lost; 0 = retry until killed"),
         .init(key: "world.maxPlayersPerZone", defaultValue: "5000", help: "a full zone refuses ENTER_WORLD with WORLD_FULL"),
         .init(key: "world.zoneSize", defaultValue: "1000", help: "side of the default square zone 1 (Greenvale), spawn at its centre; new characters start there too (give the character service the same value)"),
+        .init(key: "world.gatewayOutboxBatches", defaultValue: "200", help: "per-tick output batches a gateway may have unread; a gateway that falls further behind is disconnected (its players leave) rather than buffered"),
+        .init(key: "world.gatewayOutboxBytes", defaultValue: "268435456", help: "bytes of output a gateway may have unread (256 MiB); past it the gateway is disconnected like past `world.gatewayOutboxBatches`"),
         .init(key: "packet.host", defaultValue: "0.0.0.0", help: "client listener bind address"),
         .init(key: "packet.port", defaultValue: "7777", help: "client listener port (0 picks a free one)"),
         .init(key: "packet.gatewayId", defaultValue: "hostname-pid", help: "this gateway's name in the world service's logs and metrics"),
@@ -83,6 +85,10 @@ extension ServerConfiguration {
         .init(key: "packet.rateLimitBurst", defaultValue: "60", help: "burst allowance of client frames"),
         .init(key: "packet.chatRateLimitLines", defaultValue: "5", help: "SAY lines per connection per `packet.chatRateLimitSeconds`, all usable at once; more get CHAT_RATE_LIMITED"),
         .init(key: "packet.chatRateLimitSeconds", defaultValue: "10", help: "period of `packet.chatRateLimitLines`"),
+        .init(key: "packet.worldRejoinSeconds", defaultValue: "30", help: "while the world link is down its players stay in the world as far as their clients know, to be re-admitted when it is back; after this long they get LEFT_WORLD (docs/protocol.md \"Reconnecting\" says 30 seconds)"),
+        .init(key: "packet.worldQueueInputs", defaultValue: "65536", help: "moves and chat lines waiting for the world link (a stalled or slow world), all players together; more are dropped and counted (joins and leaves are never dropped)"),
+        .init(key: "packet.worldQueueMovesPerSession", defaultValue: "64", help: "moves one player may have waiting for the world link; a newer one then replaces its last (only the newest position matters)"),
+        .init(key: "packet.worldQueueChatPerSession", defaultValue: "16", help: "chat lines one player may have waiting for the world link; more are dropped and counted"),
         .init(key: "packet.tls.certificate", defaultValue: "(none: plain TCP)", help: "PEM certificate chain for TLS on the client port; with `packet.tls.privateKey` (both or neither) the port speaks TLS 1.2+ only (clients connect with `mmos://`); both files are read again on SIGHUP (a failed reload keeps the old pair)"),
         .init(key: "packet.tls.privateKey", defaultValue: "(none)", help: "PEM private key of `packet.tls.certificate` (unencrypted; keep it mode 600); never logged"),
     ]
@@ -189,6 +195,8 @@ extension ServerConfiguration {
         guard finalSaveTimeout >= 0 else { throw ServerConfigurationError("world.finalSaveTimeoutSeconds: must be >= 0 (0: never give up)") }
         world.finalSaveTimeout = .seconds(finalSaveTimeout)
         world.maxPlayersPerZone = try positive(config.int(forKey: "world.maxPlayersPerZone", default: world.maxPlayersPerZone), "world.maxPlayersPerZone")
+        world.maxPendingBatchesPerGateway = try positive(config.int(forKey: "world.gatewayOutboxBatches", default: world.maxPendingBatchesPerGateway), "world.gatewayOutboxBatches")
+        world.maxPendingBytesPerGateway = try positive(config.int(forKey: "world.gatewayOutboxBytes", default: world.maxPendingBytesPerGateway), "world.gatewayOutboxBytes")
         if let size = config.double(forKey: "world.zoneSize") {
             guard size >= 10 else { throw ServerConfigurationError("world.zoneSize: must be at least 10") }
             let side = Float(size)
@@ -225,6 +233,10 @@ extension ServerConfiguration {
         packet.rateLimitBurst = try positive(config.int(forKey: "packet.rateLimitBurst", default: packet.rateLimitBurst), "packet.rateLimitBurst")
         packet.chatRateLimitLines = try positive(config.int(forKey: "packet.chatRateLimitLines", default: packet.chatRateLimitLines), "packet.chatRateLimitLines")
         packet.chatRateLimitPeriod = .seconds(try positive(config.int(forKey: "packet.chatRateLimitSeconds", default: 10), "packet.chatRateLimitSeconds"))
+        packet.worldRejoinTimeout = .seconds(try positive(config.int(forKey: "packet.worldRejoinSeconds", default: 30), "packet.worldRejoinSeconds"))
+        packet.worldQueueMaxInputs = try positive(config.int(forKey: "packet.worldQueueInputs", default: packet.worldQueueMaxInputs), "packet.worldQueueInputs")
+        packet.worldQueueMaxMovesPerSession = try positive(config.int(forKey: "packet.worldQueueMovesPerSession", default: packet.worldQueueMaxMovesPerSession), "packet.worldQueueMovesPerSession")
+        packet.worldQueueMaxChatPerSession = try positive(config.int(forKey: "packet.worldQueueChatPerSession", default: packet.worldQueueMaxChatPerSession), "packet.worldQueueChatPerSession")
         packet.requestTimeout = rpcTimeout
         packet.tls = try Self.readClientTLS(config, checkFiles: runs(.packet))
         let resumeGraceSeconds = try nonNegative(config.int(forKey: "packet.resumeGraceSeconds", default: 60), "packet.resumeGraceSeconds")

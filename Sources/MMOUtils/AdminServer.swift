@@ -66,6 +66,10 @@ public struct AdminServer: Service {
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mmo-admin"),
             onServerRunning: { channel in
+                // At the open-file limit the listener would spin a core retrying `accept`
+                // (`ListenerAcceptPause`); Hummingbird builds the bootstrap, this is where we
+                // reach its channel. First, ahead of NIO's `AcceptBackoffHandler`.
+                try? await ListenerAcceptPause.install(on: channel, listener: "admin HTTP", logger: logger).get()
                 let port = channel.localAddress?.port ?? 0
                 logger.info("admin HTTP listening", metadata: ["port": "\(port)"])
                 onBound(port)

@@ -32,6 +32,8 @@ public enum MetricHelp {
         "mmo_packet_world_batches_received_total": "Update batches received from the world service.",
         "mmo_packet_world_batches_sent_total": "Input batches sent to the world service.",
         "mmo_packet_world_inputs_sent_total": "Player inputs sent to the world service.",
+        "mmo_packet_world_inputs_dropped_total": "Player moves and chat lines the gateway dropped because its queue to the world was full, by kind.",
+        "mmo_packet_world_moves_coalesced_total": "Moves replaced by a newer move of the same player before they were sent to the world.",
         "mmo_packet_world_link_failures_total": "Times the gateway's world stream failed and was re-established.",
         // world
         "mmo_world_character_states_saved_total": "Character positions saved to the database service.",

@@ -13,6 +13,11 @@ final class PacketMetrics: Sendable {
     let worldInputsSent: Counter
     let worldBatchesReceived: Counter
     let worldLinkFailures: Counter
+    /// Inputs the bounded world queue dropped (`WorldInputQueue`), and moves it replaced by a
+    /// newer one of the same session.
+    let worldMovesDropped: Counter
+    let worldChatDropped: Counter
+    let worldMovesCoalesced: Counter
     let takeovers: Counter
     /// Characters left in the world link-dead by a dropped connection, awaiting RESUME.
     let linkDeadSessions: Gauge
@@ -29,6 +34,9 @@ final class PacketMetrics: Sendable {
         worldInputsSent = Counter(label: "mmo_packet_world_inputs_sent_total")
         worldBatchesReceived = Counter(label: "mmo_packet_world_batches_received_total")
         worldLinkFailures = Counter(label: "mmo_packet_world_link_failures_total")
+        worldMovesDropped = Counter(label: "mmo_packet_world_inputs_dropped_total", dimensions: [("kind", "move")])
+        worldChatDropped = Counter(label: "mmo_packet_world_inputs_dropped_total", dimensions: [("kind", "chat")])
+        worldMovesCoalesced = Counter(label: "mmo_packet_world_moves_coalesced_total")
         takeovers = Counter(label: "mmo_packet_takeovers_total")
         linkDeadSessions = Gauge(label: "mmo_packet_link_dead_sessions")
         resumes = Counter(label: "mmo_packet_resumes_total")

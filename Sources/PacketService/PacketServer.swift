@@ -7,6 +7,7 @@ import GRPCCore
 import Logging
 import MMOContracts
 import MMOProtocol
+import MMOUtils
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -73,6 +74,10 @@ public final class PacketServer: Sendable {
             metrics: metrics,
             flushInterval: configuration.worldFlushInterval,
             backoff: configuration.worldReconnectBackoff,
+            rejoinTimeout: configuration.worldRejoinTimeout,
+            queueLimits: .init(
+                maxInputs: configuration.worldQueueMaxInputs, maxMovesPerSession: configuration.worldQueueMaxMovesPerSession,
+                maxChatPerSession: configuration.worldQueueMaxChatPerSession),
             refresh: { join in
                 // The character as the database has it now (autosaved since ENTER_WORLD).
                 guard let selection = try? await characters.select(accountId: join.accountId, characterId: join.character.id),
@@ -144,11 +149,7 @@ public final class PacketServer: Sendable {
             .serverChannelInitializer { channel in
                 // Out of descriptors (EMFILE/ENFILE), accept fails while the client stays in the
                 // backlog; without a pause the loop would retry at once, forever (a spinning core).
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(pause: .seconds(1)) { error in
-                        logger.warning("accept failed; pausing accepts for 1 s", metadata: ["error": "\(error)"])
-                    })
-                }
+                ListenerAcceptPause.install(on: channel, listener: "client port", logger: logger)
             }
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)

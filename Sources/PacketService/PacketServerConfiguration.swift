@@ -93,6 +93,20 @@ public struct PacketServerConfiguration: Sendable {
     public var resumeTokenRedis: RedisClientConfiguration? = nil
     /// A store to use instead (tests: several gateways sharing one in-memory store).
     public var resumeTokenStore: (any ResumeTokenStore)? = nil
+    /// How long the world link may stay down before its players are told they are out of the
+    /// world (`packet.worldRejoinSeconds`): long enough for a world process to restart. The
+    /// 30 seconds are in docs/protocol.md ("Reconnecting"); keep the default in step.
+    public var worldRejoinTimeout: Duration = .seconds(30)
+    /// Moves and chat lines waiting for the world link, all players together, beyond which
+    /// more are dropped (`packet.worldQueueInputs`; `WorldInputQueue`). Joins and leaves are
+    /// never dropped.
+    public var worldQueueMaxInputs: Int = 65_536
+    /// Moves one player may have waiting for the world link before a newer one replaces its
+    /// last (`packet.worldQueueMovesPerSession`): only the newest position matters.
+    public var worldQueueMaxMovesPerSession: Int = 64
+    /// Chat lines one player may have waiting for the world link; more are dropped
+    /// (`packet.worldQueueChatPerSession`).
+    public var worldQueueMaxChatPerSession: Int = 16
 
     /// Every limit defaults to the value documented on its property.
     public init(

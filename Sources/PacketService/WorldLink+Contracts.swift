@@ -61,8 +61,9 @@ extension WorldLink {
         let maxInputs = WorldLinkLimits.maxInputsPerGatewayBatch
         while true {
             let (inputs, draining) = await nextInputs()
-            // Inputs pile up while the stream waits for the world (flow control); split them so
-            // no message nears the world's receive limit.
+            // Inputs pile up while the stream waits for the world (flow control), up to the
+            // queue's bounds (`WorldInputQueue`); split them so no message nears the world's
+            // receive limit.
             var start = inputs.startIndex
             while start < inputs.endIndex {
                 let end = min(start + maxInputs, inputs.endIndex)

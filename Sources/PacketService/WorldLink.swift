@@ -8,7 +8,9 @@ import Synchronization
 /// Upstream: inputs from all connections are appended to one `Mutex`-protected buffer and sent as
 /// one `GatewayBatch` per flush; the writer sleeps `flushInterval` between batches so a busy
 /// gateway sends a few hundred batches a second, not one message per input, and an idle one
-/// sends nothing. Downstream: each `WorldBatch` is split by event loop, and every connection
+/// sends nothing. The buffer is bounded (`WorldInputQueue`: per session a cap on
+/// moves, past which the newest replaces the last, and on chat; joins and leaves always kept), since the writer goes only as fast as
+/// the world reads and a stalled or hung stream would otherwise let it grow with every input. Downstream: each `WorldBatch` is split by event loop, and every connection
 /// gets its outputs in one hop with one flush.
 ///
 /// If the stream fails, nobody is sent out of the world: the link reconnects with backoff and
@@ -24,7 +26,8 @@ import Synchronization
 /// batching, the re-admission and the lifecycle.
 final class WorldLink: WorldSessionLink, Sendable {
     private struct State {
-        var inputs: [Input] = []
+        /// The next batch (bounded: `WorldInputQueue`).
+        var inputs: WorldInputQueue
         var waiter: CheckedContinuation<Void, Never>?
         var connected = false
         /// Increments per established stream.
@@ -37,7 +40,12 @@ final class WorldLink: WorldSessionLink, Sendable {
         /// The joins to replay are being re-read (see `refresh`): inputs wait in `held` so they
         /// reach the world after the joins they belong to, not before (and get dropped).
         var refreshing = false
-        var held: [Input] = []
+        var held: WorldInputQueue
+
+        init(limits: WorldInputQueue.Limits) {
+            inputs = WorldInputQueue(limits: limits)
+            held = WorldInputQueue(limits: limits)
+        }
     }
 
     /// A session's place in the world as the link tracks it.
@@ -51,7 +59,7 @@ final class WorldLink: WorldSessionLink, Sendable {
         var replaying = false
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     let client: any Client
     let gatewayId: String
     let registry: SessionRegistry
@@ -60,6 +68,8 @@ final class WorldLink: WorldSessionLink, Sendable {
     private let backoff: ClosedRange<Duration>
     /// How long the link may stay down before its players are told they are out of the world.
     let rejoinTimeout: Duration
+    /// Bounds on the inputs waiting for the stream (`WorldInputQueue`).
+    let queueLimits: WorldInputQueue.Limits
     /// Re-reads a session's character before its join is replayed (nil: keep the join as it was).
     /// A world that crashed and came back holds nothing of the player, and the remembered join
     /// carries the record read at ENTER_WORLD: replaying it would put the player back where it
@@ -82,6 +92,7 @@ final class WorldLink: WorldSessionLink, Sendable {
         flushInterval: Duration,
         backoff: ClosedRange<Duration>,
         rejoinTimeout: Duration = WorldLink.defaultRejoinTimeout,
+        queueLimits: WorldInputQueue.Limits = .init(),
         refresh: JoinRefresher? = nil,
         logger: Logger
     ) {
@@ -93,6 +104,8 @@ final class WorldLink: WorldSessionLink, Sendable {
         self.flushInterval = flushInterval
         self.backoff = backoff
         self.rejoinTimeout = rejoinTimeout
+        self.queueLimits = queueLimits
+        self.state = Mutex(State(limits: queueLimits))
         self.logger = logger
     }
 
@@ -109,11 +122,12 @@ final class WorldLink: WorldSessionLink, Sendable {
         let (epoch, waiter): (UInt64?, CheckedContinuation<Void, Never>?) = state.withLock { state in
             guard state.connected, !state.draining else { return (nil, nil) }
             state.admissions[session] = Admission(join: replay, epoch: state.epoch)
+            // A join is never dropped (`WorldInputQueue`).
             if state.refreshing {
-                state.held.append(input)
+                _ = state.held.append(input)
                 return (state.epoch, nil)
             }
-            state.inputs.append(input)
+            _ = state.inputs.append(input)
             let waiter = state.waiter
             state.waiter = nil
             return (state.epoch, waiter)
@@ -135,24 +149,32 @@ final class WorldLink: WorldSessionLink, Sendable {
         enqueue(Input(leaving: session))
     }
 
+    /// Inputs waiting for the stream, held ones included (tests, logs).
+    var queuedInputCount: Int { state.withLock { $0.inputs.count + $0.held.count } }
+
     /// Sessions whose join the link would replay on a new stream (tests, logs).
     var admittedSessionCount: Int { state.withLock { $0.admissions.count } }
 
-    /// Queues an input for the next batch. While the link is down inputs are dropped: the world
-    /// has already forgotten this gateway's sessions, and joins are refused.
+    /// Queues an input for the next batch, within the queue's bounds (`WorldInputQueue`: past
+    /// its cap a session's newest move replaces its last waiting one; moves and chat beyond the
+    /// caps are dropped and counted). While the link is down inputs are dropped: the world has already
+    /// forgotten this gateway's sessions, and joins are refused.
     private func enqueue(_ input: Input) {
-        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
-            guard state.connected else { return nil }
-            if state.refreshing {
-                state.held.append(input)
-                return nil
-            }
-            state.inputs.append(input)
+        let (outcome, waiter): (WorldInputQueue.Outcome, CheckedContinuation<Void, Never>?) = state.withLock { state in
+            guard state.connected else { return (.queued, nil) }
+            if state.refreshing { return (state.held.append(input), nil) }
+            let outcome = state.inputs.append(input)
             let waiter = state.waiter
             state.waiter = nil
-            return waiter
+            return (outcome, waiter)
         }
         waiter?.resume()
+        switch outcome {
+        case .queued: break
+        case .coalesced: metrics.worldMovesCoalesced.increment()
+        case .droppedMove: metrics.worldMovesDropped.increment()
+        case .droppedChat: metrics.worldChatDropped.increment()
+        }
     }
 
     // MARK: - Lifecycle
@@ -223,7 +245,7 @@ final class WorldLink: WorldSessionLink, Sendable {
             state.inputs.removeAll()
             for session in state.admissions.keys {
                 state.admissions[session]!.replaying = true
-                state.inputs.append(Input(session: session, join: state.admissions[session]!.join))
+                _ = state.inputs.append(Input(session: session, join: state.admissions[session]!.join))
             }
             state.connected = true
             state.downSince = nil
@@ -284,9 +306,10 @@ final class WorldLink: WorldSessionLink, Sendable {
                     state.admissions[session] = admission
                     replays.append(Input(session: session, join: admission.join))
                 }
-                // Joins first, then what was held meanwhile.
-                state.inputs.append(contentsOf: replays)
-                state.inputs.append(contentsOf: state.held)
+                // Joins first, then what was held meanwhile (`inputs` was empty while
+                // refreshing, and `held` has the same bounds: nothing is dropped here).
+                state.inputs.appendUnbounded(contentsOf: replays)
+                _ = state.inputs.append(contentsOf: state.held)
                 state.held.removeAll()
                 state.refreshing = false
                 let waiter = state.inputs.isEmpty ? nil : state.waiter
@@ -302,7 +325,7 @@ final class WorldLink: WorldSessionLink, Sendable {
 
     /// The stream is gone and the world has dropped this gateway's sessions; they stay in the
     /// world as far as their clients know, to be re-admitted on the next stream.
-    private func linkLost() {
+    func linkLost() {
         state.withLock { state in
             if state.connected, !state.admissions.isEmpty, state.downSince == nil { state.downSince = .now }
             state.connected = false
@@ -378,10 +401,7 @@ final class WorldLink: WorldSessionLink, Sendable {
         while true {
             let taken: ([Input], Bool)? = state.withLock { state in
                 guard !state.inputs.isEmpty || state.draining else { return nil }
-                let inputs = state.inputs
-                state.inputs = []
-                state.inputs.reserveCapacity(inputs.count)
-                return (inputs, state.draining)
+                return (state.inputs.takeAll(), state.draining)
             }
             if let taken { return taken }
             if Task.isCancelled { return ([], true) }

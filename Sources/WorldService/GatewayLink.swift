@@ -10,7 +10,9 @@ import Synchronization
 /// takes batches as fast as gRPC's HTTP/2 flow control lets it write them, so a slow gateway
 /// slows only its own stream while its batches wait here. The outbox holds at most
 /// `maxPendingBatches` batches and `maxPendingBytes` bytes; a gateway that stays slow past
-/// either is disconnected (`tooSlow`) rather than buffered without bound.
+/// either is disconnected (`tooSlow`) rather than buffered without bound. Both bounds are
+/// configuration (`WorldConfiguration.maxPendingBatchesPerGateway`/`maxPendingBytesPerGateway`:
+/// `world.gatewayOutboxBatches`, `world.gatewayOutboxBytes`).
 public final class GatewayLink: Sendable {
     /// Why a link stopped delivering batches.
     public enum CloseReason: Sendable, Equatable {

@@ -71,6 +71,9 @@ public struct WorldConfiguration: Sendable {
     /// Per-tick batches a gateway may have unread. A gateway that falls this far behind is
     /// disconnected (its players leave) rather than buffered without bound.
     public var maxPendingBatchesPerGateway: Int = 200
+    /// Bytes of output a gateway may have unread (`GatewayLink.maxPendingBytes`); past it the
+    /// gateway is disconnected like past `maxPendingBatchesPerGateway`.
+    public var maxPendingBytesPerGateway: Int = GatewayLink.defaultMaxPendingBytes
 
     public init() {}
 
@@ -102,6 +105,7 @@ public struct WorldConfiguration: Sendable {
         try check(maxPlayersPerZone > 0, "maxPlayersPerZone must be positive")
         try check(maxQueuedInputsPerGateway > 0, "maxQueuedInputsPerGateway must be positive")
         try check(maxPendingBatchesPerGateway > 0, "maxPendingBatchesPerGateway must be positive")
+        try check(maxPendingBytesPerGateway > 0, "maxPendingBytesPerGateway must be positive")
     }
 }
 

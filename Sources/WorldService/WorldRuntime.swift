@@ -111,7 +111,8 @@ public final class WorldRuntime: Sendable {
             guard r.lifecycle == .idle || r.lifecycle == .running else { throw .shuttingDown }
             let link = GatewayLink(
                 id: r.nextLinkID, peer: peer, maxQueuedInputs: configuration.maxQueuedInputsPerGateway,
-                maxPendingBatches: configuration.maxPendingBatchesPerGateway)
+                maxPendingBatches: configuration.maxPendingBatchesPerGateway,
+                maxPendingBytes: configuration.maxPendingBytesPerGateway)
             r.nextLinkID &+= 1
             r.links[link.id] = link
             metrics.gateways.record(r.links.count)
@@ -151,8 +152,8 @@ public final class WorldRuntime: Sendable {
     // MARK: lifecycle
 
     /// Runs the tick loop at `tickRateHz` until `stop()` is called or the surrounding task is
-    /// cancelled, then evicts every player (LEFT_WORLD with SERVER_SHUTTING_DOWN), ends every
-    /// gateway stream and saves every position before returning. The final save runs in an
+    /// cancelled, then takes every player out (saved, not told), ends every gateway stream and
+    /// saves every position before returning (see `shutdown`). The final save runs in an
     /// unstructured task, so it completes even when this task is being cancelled.
     ///
     /// Throws `WorldRuntimeError.alreadyRunning` if called twice. If `stop()` came first, it
@@ -218,8 +219,8 @@ public final class WorldRuntime: Sendable {
         return origin.duration(to: clock.now)
     }
 
-    /// Ends the world: every player leaves with SERVER_SHUTTING_DOWN (their gateways get that
-    /// final batch), every link's stream ends, and all positions are saved, retrying with
+    /// Ends the world: every player leaves without being told, every link's stream ends, and
+    /// all positions are saved, retrying with
     /// backoff until the save lands or `finalSaveTimeout` has passed. `run()` calls it; tests
     /// that tick by hand call it directly. Later calls only wait for the saves.
     ///
@@ -234,7 +235,11 @@ public final class WorldRuntime: Sendable {
         // The final tick: run even if stop raced with a tick, so no player is left unsaved.
         core.withLock { core in
             guard !core.finished else { return }
-            core.simulation.evictAll(reason: .serverShuttingDown)
+            // Players are not told: a world stopping is, to its gateways, a world link that
+            // broke. They keep their players in the world and re-admit them (from this final
+            // save) to the world that replaces this one, or tell them SERVICE_UNAVAILABLE if
+            // none comes back in time. A rolling restart of the world takes nobody out.
+            core.simulation.evictAll(telling: nil)
             var linksByID: [UInt32: GatewayLink] = [:]
             for link in links { linksByID[link.id] = link }
             // Everyone leaves in this tick, so `departed` (queued for saving) holds every player.

@@ -76,7 +76,8 @@ public struct WorldSimulation {
     // Per-step working storage, kept between steps so a steady world does not allocate.
     var pending: [(SessionKey, PlayerCommand)] = []
     var closingLinks: [UInt32] = []
-    var evictAllReason: ResultCode?
+    /// A pending `evictAll`, with what to tell each player (nil: nothing).
+    var evictAllPending: (pending: Bool, reason: ResultCode?) = (false, nil)
     var entered: [Int32] = []
     var moved: [Int32] = []
     var dirty: [Int32] = []
@@ -119,9 +120,10 @@ public struct WorldSimulation {
         closingLinks.append(link)
     }
 
-    /// Every player leaves at the next step (after its commands), each told `reason`.
-    public mutating func evictAll(reason: ResultCode) {
-        evictAllReason = reason
+    /// Every player leaves at the next step (after its commands), each told `reason`; with nil
+    /// nobody is told (their gateways keep them and re-admit them to the next world).
+    public mutating func evictAll(telling reason: ResultCode?) {
+        evictAllPending = (true, reason)
     }
 
     /// Raises the floor of the versions given to saved states to the wall clock's `micros`
@@ -212,8 +214,9 @@ public struct WorldSimulation {
             swap(&commands, &pending)  // give the capacity back for the next tick
         }
 
-        if let reason = evictAllReason {
-            evictAllReason = nil
+        if evictAllPending.pending {
+            let reason = evictAllPending.reason
+            evictAllPending = (false, nil)
             for s in occupied.indices where occupied[s] { remove(Int32(s), telling: reason) }
         }
 

@@ -229,10 +229,18 @@ struct InternalTLSTests {
         let transport = try PeerAddress(host: "127.0.0.1", port: characterPort).makeTransport(
             serviceConfig: RPCDeadlines.serviceConfig(timeout: .seconds(5), services: ["mmo.CharacterService"]),
             tls: try certificates.clientIdentity())
+        // The character service's own client to the database may still be connecting (TLS
+        // handshake, backoff after a first try before the database listened): ask until the call
+        // goes through, within a bound.
         let list = try await withGRPCClient(transport: transport) { grpc in
             var request = Mmo_CharacterListRequest()
             request.accountID = "account-1"
-            return try await Mmo_CharacterService.Client(wrapping: grpc).listCharacters(request)
+            var answer: Mmo_CharacterListResponse?
+            try await eventually("the character service reaches the database over mTLS", timeout: .seconds(15)) {
+                answer = try? await Mmo_CharacterService.Client(wrapping: grpc).listCharacters(request)
+                return answer != nil
+            }
+            return answer!
         }
         // Served from the database service, reached over mutual TLS.
         #expect(list.characters.isEmpty && list.maxCharacters > 0)

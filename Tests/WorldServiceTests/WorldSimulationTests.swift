@@ -455,16 +455,18 @@ struct SessionTests {
         #expect(sim.playerCount == 1)
     }
 
-    @Test("evictAll tells every player why it left")
-    func evictAll() {
+    @Test("evictAll takes every player out, queued for saving, telling each the reason (or, with none, nobody)",
+          arguments: [ResultCode?.some(.serverShuttingDown), nil])
+    func evictAll(reason: ResultCode?) {
         var sim = WorldSimulation(configuration: WorldConfiguration())
         sim.join(a, character: 1, at: Position(x: 100, y: 100))
         sim.join(c, character: 3, at: Position(x: 120, y: 100))
         sim.step(now: .zero)
-        sim.evictAll(reason: .serverShuttingDown)
+        sim.evictAll(telling: reason)
         sim.step(now: .seconds(1))
-        #expect(sim.outcomes(for: a) == [.left(.serverShuttingDown)])
-        #expect(sim.outcomes(for: c) == [.left(.serverShuttingDown)])
+        let told: [SessionOutcome] = reason.map { [.left($0)] } ?? []
+        #expect(sim.outcomes(for: a) == told)
+        #expect(sim.outcomes(for: c) == told)
         #expect(sim.playerCount == 0)
         #expect(Set(sim.departed.map(\.characterID)) == [1, 3])
     }
