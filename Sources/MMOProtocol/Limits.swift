@@ -1,7 +1,10 @@
 /// Sizes fixed by the protocol. Servers may be configured stricter, never looser.
 public enum ProtocolLimits {
-    /// Protocol version this library speaks.
-    public static let version: UInt16 = 1
+    /// Newest protocol version this library speaks (2: reconnect and resume, VIEW_RESET).
+    public static let version: UInt16 = 2
+    /// Oldest version a server still accepts. A version 1 connection is served the version 1
+    /// protocol: no RESUME_TOKEN, no VIEW_RESET, and a drop takes its character out at once.
+    public static let oldestVersion: UInt16 = 1
     /// "MMOR" - the first four bytes of every HELLO body.
     public static let helloMagic: UInt32 = 0x4D4D_4F52
     /// Length prefix (4) + opcode (2).

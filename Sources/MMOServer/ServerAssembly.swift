@@ -211,7 +211,7 @@ private struct Builder {
         } else {
             guard let peer = configuration.peers[kind] else { throw ServerConfigurationError("\(kind.rawValue).address is not set") }
             let credentials = configuration.grpcSecret.map { [InternalCallCredentials(secret: $0)] } ?? []
-            attach(kind, GRPCClient(transport: try peer.makeTransport(serviceConfig: deadlines, tls: configuration.grpcTLS), interceptors: credentials))
+            attach(kind, GRPCClient(transport: try peer.makeTransport(serviceConfig: deadlines, tls: configuration.grpcTLS, resolveInterval: configuration.resolveInterval), interceptors: credentials))
             logger.info("using remote service", metadata: ["service": "\(kind.rawValue)", "address": "\(peer)"])
         }
     }

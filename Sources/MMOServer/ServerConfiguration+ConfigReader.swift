@@ -33,11 +33,12 @@ extension ServerConfiguration {
         .init(key: "grpc.tls.trustRoots", defaultValue: "(none)", help: "PEM CA certificate(s) that sign the services' certificates; also env `MMO_GRPC_TLS_TRUST_ROOTS`"),
         .init(key: "grpc.expose", defaultValue: "false with all services in one process, else true", help: "also serve in-process services on their TCP gRPC ports"),
         .init(key: "grpc.timeoutMs", defaultValue: "5000", help: "deadline of every request/response RPC between services"),
+        .init(key: "grpc.resolveIntervalSeconds", defaultValue: "10", help: "how often the addresses of other services (`<service>.address`: DNS names, comma-separated lists) are resolved again; calls go round robin over every address"),
         .init(key: "database.grpc.port", defaultValue: "50051", help: "database service gRPC port"),
         .init(key: "auth.grpc.port", defaultValue: "50052", help: "auth service gRPC port"),
         .init(key: "character.grpc.port", defaultValue: "50053", help: "character service gRPC port"),
         .init(key: "world.grpc.port", defaultValue: "50054", help: "world service gRPC port"),
-        .init(key: "database.address", defaultValue: "127.0.0.1:50051", help: "where other processes reach the database service (DNS names work: Kubernetes Services)"),
+        .init(key: "database.address", defaultValue: "127.0.0.1:50051", help: "where other processes reach the database service: `host:port`, a DNS name (a Kubernetes headless Service: every pod) or a comma-separated list of replicas; round robin over every address"),
         .init(key: "auth.address", defaultValue: "127.0.0.1:50052", help: "where the packet service reaches the auth service"),
         .init(key: "character.address", defaultValue: "127.0.0.1:50053", help: "where the packet service reaches the character service"),
         .init(key: "world.address", defaultValue: "127.0.0.1:50054", help: "where the packet service reaches the world service"),
@@ -123,9 +124,12 @@ extension ServerConfiguration {
         grpcTLS = try Self.readInternalTLS(config)
         exposeGRPC = config.bool(forKey: "grpc.expose", default: exposeGRPC)
         rpcTimeout = .milliseconds(try positive(config.int(forKey: "grpc.timeoutMs", default: 5000), "grpc.timeoutMs"))
+        resolveInterval = .seconds(try positive(config.int(forKey: "grpc.resolveIntervalSeconds", default: 10), "grpc.resolveIntervalSeconds"))
         for kind in ServiceKind.allCases where kind != .packet {
             grpcPorts[kind] = try port(config.int(forKey: ConfigKey("\(kind.rawValue).grpc.port"), default: kind.defaultGRPCPort), "\(kind.rawValue).grpc.port")
-            if let address = config.string(forKey: ConfigKey("\(kind.rawValue).address")) {
+            // A list of replicas may arrive as one string or (command line) as an array.
+            if let address = config.string(forKey: ConfigKey("\(kind.rawValue).address"))
+                ?? config.stringArray(forKey: ConfigKey("\(kind.rawValue).address"))?.joined(separator: ",") {
                 do { peers[kind] = try PeerAddress(parsing: address) } catch { throw ServerConfigurationError("\(kind.rawValue).address: \(error)") }
             } else {
                 peers[kind] = PeerAddress(host: "127.0.0.1", port: grpcPorts[kind]!)

@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var exposeGRPC: Bool
     /// Deadline of every request/response RPC between services.
     public var rpcTimeout: Duration = .seconds(5)
+    /// How often peer addresses (`<service>.address`, names and lists) are resolved again.
+    public var resolveInterval: Duration = .seconds(10)
     public var database = DatabaseConfiguration()
     public var auth = AuthConfiguration()
     public var character = CharacterConfiguration()

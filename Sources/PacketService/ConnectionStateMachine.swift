@@ -180,6 +180,11 @@ public struct ConnectionStateMachine: Sendable {
     /// The token of the LOGIN being checked, then of the logged-in session (for re-checks).
     /// Held in memory only; never logged.
     private var sessionToken: String?
+    /// The protocol version this connection speaks (the client's HELLO; 0 before it).
+    public private(set) var protocolVersion: UInt16 = 0
+    /// Version 2 clients know RESUME_TOKEN and VIEW_RESET; version 1 clients get neither, and
+    /// their characters are not kept link-dead (they could never resume them).
+    var speaksResume: Bool { protocolVersion >= 2 }
     /// When the logged-in session is next validated again; nil while a re-check is in flight
     /// (or re-checks are off, or nobody is logged in).
     private var nextRecheck: NIODeadline?
@@ -287,12 +292,16 @@ public struct ConnectionStateMachine: Sendable {
             guard hello.magic == ProtocolLimits.helloMagic else {
                 return close(disconnect: .badHello, reason: "not an MMOR client")
             }
-            guard hello.version == ProtocolLimits.version else {
-                return close(disconnect: .unsupportedVersion, reason: "server speaks protocol version \(ProtocolLimits.version)")
+            guard (ProtocolLimits.oldestVersion...ProtocolLimits.version).contains(hello.version) else {
+                return close(
+                    disconnect: .unsupportedVersion,
+                    reason: "server speaks protocol versions \(ProtocolLimits.oldestVersion)-\(ProtocolLimits.version)")
             }
+            protocolVersion = hello.version
             phase = .awaitingLogin
             loginDeadline = now + limits.loginTimeout
-            return .write(.helloAck(version: ProtocolLimits.version, maxClientFrame: UInt32(clamping: limits.maxFrameSize)))
+            // The connection speaks the client's version: HELLO_ACK says which.
+            return .write(.helloAck(version: hello.version, maxClientFrame: UInt32(clamping: limits.maxFrameSize)))
 
         case (.ping(let nonce), _):
             return .write(.pong(nonce: nonce))
@@ -517,7 +526,7 @@ public struct ConnectionStateMachine: Sendable {
     /// `message`, then a resume token for the character just in the world (unless resuming is
     /// off or the session token is unknown, which only a test's machine lacks).
     private func withResumeToken(_ message: ServerMessage, account: AccountIdentity, characterId: UInt64) -> Action {
-        guard limits.resumeGrace > .zero, let sessionToken else { return .write(message) }
+        guard limits.resumeGrace > .zero, speaksResume, let sessionToken else { return .write(message) }
         let ticket = ResumeTicket(
             accountId: account.id, displayName: account.displayName, sessionToken: sessionToken, characterId: characterId)
         return .writeAndIssueResumeToken(message, ticket)
@@ -616,7 +625,8 @@ public struct ConnectionStateMachine: Sendable {
     /// The world re-admitted this session after the link to it broke and came back, as a new
     /// entity: VIEW_RESET, before the fresh snapshot the world sends next.
     public mutating func worldReadmitted(_ entry: WorldEntry) -> Action {
-        guard case .inWorld = phase else { return .none }
+        // A version 1 client has no VIEW_RESET: it carries on (with the entity id it had).
+        guard case .inWorld = phase, speaksResume else { return .none }
         return .write(.viewReset(entityId: entry.entityId, zoneId: entry.zoneId, x: entry.x, y: entry.y))
     }
 
@@ -709,7 +719,9 @@ public struct ConnectionStateMachine: Sendable {
         message: ServerMessage?, disconnect code: ResultCode?, reason: String, keepCharacter: Bool
     ) -> Action {
         var linkDead: LinkDeadCharacter?
-        if keepCharacter, worldSessionOpen, limits.resumeGrace > .zero, case .inWorld(let account, let characterId) = phase {
+        if keepCharacter, worldSessionOpen, limits.resumeGrace > .zero, speaksResume,
+            case .inWorld(let account, let characterId) = phase
+        {
             linkDead = LinkDeadCharacter(accountId: account.id, characterId: characterId)
         }
         let leave = worldSessionOpen && linkDead == nil

@@ -32,7 +32,7 @@ import Testing
     @Test func serverMessagesRoundTrip() throws {
         let summary = CharacterSummary(id: 3, name: "Jaina", classId: 2, appearance: 7, level: 12, zoneId: 1, x: 1, y: 2)
         let messages: [ServerMessage] = [
-            .helloAck(version: 1, maxClientFrame: 4096), .pong(nonce: 5),
+            .helloAck(version: ProtocolLimits.version, maxClientFrame: 4096), .pong(nonce: 5),
             .disconnect(code: .loggedInElsewhere, message: "logged in elsewhere"),
             .error(requestOpcode: Opcode.move.rawValue, code: .illegalState),
             .loginResult(code: .ok, accountId: "u1", displayName: "Ann"),

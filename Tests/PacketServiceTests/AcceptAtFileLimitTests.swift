@@ -56,7 +56,17 @@ import Testing
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "ulimit -n 64 && exec \"$0\" serve --packet-port \(port) --admin-port \(admin) --packet-file-descriptor-reserve 0", Self.mmoBinary!]
+        // Every listener on a free port: `mmo serve` also serves gRPC on TCP, and a default gRPC
+        // port taken by another test's process would end this server mid-test.
+        var grpcPorts = ""
+        for service in ["database", "auth", "character", "world"] {
+            grpcPorts += " --\(service)-grpc-port \(try await Self.freePort())"
+        }
+        process.arguments = [
+            "-c",
+            "ulimit -n 64 && exec \"$0\" serve --packet-port \(port) --admin-port \(admin)\(grpcPorts) --packet-file-descriptor-reserve 0",
+            Self.mmoBinary!,
+        ]
         process.currentDirectoryURL = dir
         let output = try FileHandle(forWritingTo: log)
         process.standardOutput = output

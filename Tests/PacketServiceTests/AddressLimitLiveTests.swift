@@ -92,7 +92,7 @@ import Testing
 extension RawClient {
     mutating func hello() async throws {
         try await send(.hello(.init(clientName: "raw")))
-        #expect(try await receive() == .helloAck(version: 1, maxClientFrame: 4096))
+        #expect(try await receive() == .helloAck(version: ProtocolLimits.version, maxClientFrame: 4096))
     }
 
     mutating func logIn(afterHello accountId: String) async throws {

@@ -133,7 +133,7 @@ func expectedLegalAction(_ message: ClientMessage, in state: ConnectionState) ->
 
     @Test func helloMovesToAwaitingLogin() {
         var m = machine(in: .connected)
-        #expect(m.receive(.hello(.init(clientName: "c"))) == .write(.helloAck(version: 1, maxClientFrame: 4096)))
+        #expect(m.receive(.hello(.init(clientName: "c"))) == .write(.helloAck(version: ProtocolLimits.version, maxClientFrame: 4096)))
         #expect(m.state == .awaitingLogin)
     }
 

@@ -87,7 +87,7 @@ struct TestConnection {
 
     mutating func logIn(_ accountId: String = "acc-1") async throws {
         try await send(.hello(.init(clientName: "test")))
-        #expect(try await receive() == .helloAck(version: 1, maxClientFrame: 4096))
+        #expect(try await receive() == .helloAck(version: ProtocolLimits.version, maxClientFrame: 4096))
         try await send(.login(token: "token-\(accountId)"))
         #expect(try await receive() == .loginResult(code: .ok, accountId: accountId, displayName: "Name \(accountId)"))
     }
@@ -165,7 +165,7 @@ let accepted = WorldOutput.joined(entry)
         for byte in all.readableBytesView {
             try await c.send(bytes: [byte])
         }
-        #expect(try await c.receive() == .helloAck(version: 1, maxClientFrame: 4096))
+        #expect(try await c.receive() == .helloAck(version: ProtocolLimits.version, maxClientFrame: 4096))
         #expect(try await c.receive() == .loginResult(code: .ok, accountId: "acc-9", displayName: "Name acc-9"))
         var ping = ByteBuffer()
         ClientMessage.ping(nonce: 5).encode(into: &ping)
@@ -427,7 +427,7 @@ let accepted = WorldOutput.joined(entry)
         #expect(try await second.receive() == .disconnect(code: .serviceUnavailable, message: "server is full"))
         #expect(try await second.isClosed)
         try await first.send(.hello(.init(clientName: "test")))
-        #expect(try await first.receive() == .helloAck(version: 1, maxClientFrame: 4096))
+        #expect(try await first.receive() == .helloAck(version: ProtocolLimits.version, maxClientFrame: 4096))
     }
 
     @Test func floodIsDroppedThenDisconnected() async throws {

@@ -49,7 +49,7 @@ struct RawClient: ~Copyable {
 
     mutating func logIn(_ accountId: String) async throws {
         try await send(.hello(.init(clientName: "raw")))
-        #expect(try await receive() == .helloAck(version: 1, maxClientFrame: 4096))
+        #expect(try await receive() == .helloAck(version: ProtocolLimits.version, maxClientFrame: 4096))
         try await send(.login(token: "token-\(accountId)"))
         #expect(try await receive() == .loginResult(code: .ok, accountId: accountId, displayName: "Name \(accountId)"))
     }

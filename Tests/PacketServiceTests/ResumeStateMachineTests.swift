@@ -206,6 +206,36 @@ struct ResumeStateMachineTests {
         #expect(m.kick(.serverShuttingDown, reason: "bye") == .close(CloseAction(disconnect: .serverShuttingDown, reason: "bye", leaveWorld: true)))
     }
 
+    @Test("a version 1 client (which knows no RESUME_TOKEN or VIEW_RESET) gets neither, and a drop takes its character out at once")
+    func versionOneClientsAreServedVersionOne() {
+        var m = ConnectionStateMachine(limits: limits, now: t0)
+        #expect(m.receive(.hello(.init(version: 1, clientName: "old"))) == .write(.helloAck(version: 1, maxClientFrame: 4096)))
+        #expect(m.protocolVersion == 1)
+        _ = m.receive(.login(token: "token-acc-1"))
+        _ = m.loginCompleted(.success(validSession()))
+        _ = m.accountClaimed()
+        _ = m.receive(.enterWorld(characterId: 1))
+        _ = m.selectCharacterCompleted(.success(selected(1)))
+        #expect(m.worldJoinAccepted(entry) == .write(.enterWorldResult(code: .ok, entry: entry)))
+        #expect(m.worldReadmitted(entry) == .none)
+        #expect(m.connectionClosed() == .close(CloseAction(disconnect: nil, reason: "connection closed", leaveWorld: true)))
+    }
+
+    @Test("HELLO versions outside 1-2 are UNSUPPORTED_VERSION; a version 2 HELLO is acknowledged as 2")
+    func versionsOutsideTheRangeAreRefused() {
+        for version: UInt16 in [0, 3] {
+            var m = ConnectionStateMachine(limits: limits, now: t0)
+            guard case .close(let close) = m.receive(.hello(.init(version: version, clientName: "x"))) else {
+                Issue.record("version \(version) not refused")
+                continue
+            }
+            #expect(close.disconnect == .unsupportedVersion)
+        }
+        var m = ConnectionStateMachine(limits: limits, now: t0)
+        #expect(m.receive(.hello(.init(version: 2, clientName: "new"))) == .write(.helloAck(version: 2, maxClientFrame: 4096)))
+        #expect(m.protocolVersion == 2)
+    }
+
     @Test func aTokenIsAnnouncedOnlyInTheWorld() {
         var m = machine(in: .inWorld)
         _ = m.receive(.leaveWorld)

@@ -183,7 +183,7 @@ struct ProtocolSpecTests {
         let frames = spec.example
         let expected: [Any] = [
             ClientMessage.hello(.init(clientName: "bot")),
-            ServerMessage.helloAck(version: 1, maxClientFrame: 4096),
+            ServerMessage.helloAck(version: 2, maxClientFrame: 4096),
             ClientMessage.login(token: "AbCdEfGhIjKlMnOpQrStUvWxYz012345"),
             ServerMessage.loginResult(code: .ok, accountId: "u1", displayName: "Ann"),
             ClientMessage.characterList,
@@ -192,6 +192,7 @@ struct ProtocolSpecTests {
             ]),
             ClientMessage.enterWorld(characterId: 7),
             ServerMessage.enterWorldResult(code: .ok, entry: WorldEntry(entityId: 42, zoneId: 1, x: 500, y: 500, tickRateHz: 20)),
+            ServerMessage.resumeToken(token: "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWo", graceSeconds: 60),
             ClientMessage.move(seq: 1, x: 501, y: 500),
             ServerMessage.worldUpdate(tick: 1234, events: [.move(entityId: 9, x: 498.5, y: 502)]),
             ServerMessage.disconnect(code: .loggedInElsewhere, message: "logged in elsewhere"),
