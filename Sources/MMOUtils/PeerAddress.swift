@@ -73,6 +73,13 @@ public struct PeerAddress: Sendable, Hashable, CustomStringConvertible {
         serviceConfig: ServiceConfig, tls: InternalTLS? = nil, resolveInterval: Duration = .seconds(10),
         lookup: @escaping ReplicaAddressLookup = ReplicaAddresses.systemLookup
     ) throws -> HTTP2ClientTransport.Posix {
+        // One IP address has no replicas to spread over: keep grpc-swift's own target and
+        // policy, whose reconnection after a peer restarts (the world, in scripts/chaos.sh) is
+        // the proven path. Lists and DNS names get one endpoint per address and round robin.
+        if more.isEmpty, !(target is ResolvableTargets.DNS) {
+            return try .http2NIOPosix(
+                target: target, transportSecurity: tls?.clientSecurity ?? .plaintext, serviceConfig: serviceConfig)
+        }
         var registry = NameResolverRegistry.defaults
         registry.registerFactory(ReplicaResolverFactory(interval: resolveInterval, lookup: lookup))
         return try .http2NIOPosix(
