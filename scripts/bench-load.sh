@@ -61,17 +61,8 @@ if [ "$topology" = embedded ]; then
   ready "${admin[world]}"
 else
   svc_install
-  pg_port=$(svc_free_port); redis_port=$(svc_free_port)
-  svc_pg_init "$work/pg"
-  svc_pg_start "$work/pg" "$pg_port"
-  svc_redis_start "$work" "$redis_port"
-  pg_url="postgres://postgres@127.0.0.1:$pg_port/postgres"
-  for f in camelCase.sql camelCase-plugins.sql; do
-    psql "$pg_url" -q -v ON_ERROR_STOP=1 -f "Tests/Fixtures/better-auth-schema/$f" >/dev/null
-  done
-  common=(--database-url "$pg_url" --redis-url "redis://127.0.0.1:$redis_port" --auth-secret "bench-$RANDOM$RANDOM"
-          --log-level warning)
-  "$bin/mmo" migrate "${common[@]}" >/dev/null
+  MMO_BIN=$bin svc_game_database "$work" bench
+  common+=(--log-level warning)
   "$bin/mmo" dev create-user --name Bench --count "$bots" --output "$work/tokens.txt" "${common[@]}" 2>/dev/null
   MMO_GRPC_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
   export MMO_GRPC_SECRET

@@ -60,17 +60,8 @@ fail() {
 }
 now_ms() { date +%s%3N; }
 
-pg_port=$(svc_free_port); redis_port=$(svc_free_port)
-svc_pg_init "$work/pg"
-svc_pg_start "$work/pg" "$pg_port"
-svc_redis_start "$work" "$redis_port"
-pg_url="postgres://postgres@127.0.0.1:$pg_port/postgres"
-for f in camelCase.sql camelCase-plugins.sql; do
-  psql "$pg_url" -q -v ON_ERROR_STOP=1 -f "Tests/Fixtures/better-auth-schema/$f" >/dev/null
-done
-common=(--database-url "$pg_url" --redis-url "redis://127.0.0.1:$redis_port" --auth-secret "chaos-$RANDOM$RANDOM"
-        --log-level notice)
-"$bin/mmo" migrate "${common[@]}" >/dev/null
+MMO_BIN=$bin svc_game_database "$work" chaos
+common+=(--log-level notice)
 walker=$("$bin/mmo" dev create-user --name Walker "${common[@]}")
 prober=$("$bin/mmo" dev create-user --name Prober "${common[@]}")
 : >"$work/load-tokens"

@@ -69,3 +69,21 @@ svc_redis_stop() {
     rm -f "$1/redis.pid"
   fi
 }
+
+# svc_game_database DIR LABEL: a throwaway PostgreSQL and Redis in DIR on free ports, with
+# better-auth's tables (as the web app makes them) and our migrations applied by MMO_BIN/mmo.
+# Sets pg_port, redis_port, pg_url and common (the database/Redis/auth flags every service and
+# `mmo dev create-user` take; LABEL names the auth secret).
+svc_game_database() {
+  pg_port=$(svc_free_port); redis_port=$(svc_free_port)
+  svc_pg_init "$1/pg"
+  svc_pg_start "$1/pg" "$pg_port"
+  svc_redis_start "$1" "$redis_port"
+  pg_url="postgres://postgres@127.0.0.1:$pg_port/postgres"
+  local f
+  for f in camelCase.sql camelCase-plugins.sql; do
+    psql "$pg_url" -q -v ON_ERROR_STOP=1 -f "$root/Tests/Fixtures/better-auth-schema/$f" >/dev/null
+  done
+  common=(--database-url "$pg_url" --redis-url "redis://127.0.0.1:$redis_port" --auth-secret "$2-$RANDOM$RANDOM")
+  "$MMO_BIN/mmo" migrate "${common[@]}" --log-level notice >/dev/null
+}
